@@ -1,0 +1,609 @@
+//! The one error type of the tixpay family.
+//!
+//! Every provider crate returns [`Error`]. Its [`ErrorKind`] says what happened and, for
+//! payments and refunds most importantly, whether the request may have reached the provider:
+//! see [`Error::may_have_been_sent`] and [`Error::is_outcome_unknown`].
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+/// The boxed cause kept by an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How many bytes of a response body an error keeps for display.
+pub const EXCERPT_LEN: usize = 512;
+
+/// An error from a tixpay client.
+///
+/// The error is small (one pointer) and carries the provider and operation it came from.
+/// Match on [`Error::kind`] for the details.
+///
+/// ```
+/// use tixpay_core::{Error, ErrorKind};
+///
+/// fn explain(err: &Error) -> String {
+///     match err.kind() {
+///         ErrorKind::Api(api) => format!("the provider refused: {} {}", api.code, api.message),
+///         _ if err.is_outcome_unknown() => "the provider may have acted: query before retrying".into(),
+///         _ => err.to_string(),
+///     }
+/// }
+/// let err = Error::invalid_request("quantity", "must be at least 1");
+/// assert!(!err.may_have_been_sent());
+/// assert_eq!(explain(&err), "invalid request: quantity: must be at least 1");
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    provider: Option<&'static str>,
+    operation: Option<&'static str>,
+    source: Option<BoxError>,
+}
+
+/// What went wrong. `#[non_exhaustive]`: new kinds may be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request was refused before sending because it breaks a documented rule.
+    /// Nothing was sent.
+    InvalidRequest {
+        /// The offending field, in the provider's spelling, when there is one.
+        field: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The client is misconfigured (bad key, bad URL). Nothing was sent.
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// The connection failed.
+    Transport {
+        /// `false` only when the failure happened before any byte of the request left
+        /// (connection refused, DNS failure, TLS handshake failure).
+        may_have_been_sent: bool,
+    },
+    /// A time limit ran out.
+    Timeout {
+        /// Which limit.
+        phase: TimeoutPhase,
+        /// Whether the request may have reached the provider.
+        may_have_been_sent: bool,
+    },
+    /// The response body exceeded the configured size cap; reading stopped there.
+    ResponseTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// A non-success HTTP status without a recognisable provider error body.
+    Http {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The start of the body (lossy UTF-8, at most [`EXCERPT_LEN`] bytes).
+        body_excerpt: String,
+        /// A request id header, when the provider sends one.
+        request_id: Option<String>,
+    },
+    /// The provider answered and refused: it gives a code and a message.
+    Api(ApiError),
+    /// The response could not be decoded into the expected shape.
+    Decode {
+        /// The HTTP status of the response.
+        status: Option<StatusCode>,
+        /// The start of the body (lossy UTF-8, at most [`EXCERPT_LEN`] bytes).
+        body_excerpt: String,
+        /// Where decoding failed (`body.orderStatus`), when known.
+        path: Option<String>,
+        /// What failed.
+        message: String,
+    },
+    /// A signature did not verify: a response, notification or callback is not trusted.
+    Signature {
+        /// What was being verified.
+        subject: SignatureSubject,
+        /// Why it failed (never contains key material).
+        reason: String,
+    },
+}
+
+/// Which time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// Establishing the connection. Nothing was sent.
+    Connect,
+    /// One attempt (send and read the reply).
+    Attempt,
+    /// The whole call, retries included.
+    Total,
+}
+
+/// What a failed signature check was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureSubject {
+    /// A response to one of our requests. The request was processed; its effect is unknown.
+    Response,
+    /// An inbound notification or callback.
+    Notification,
+}
+
+/// A refusal reported by the provider in its own terms.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status, when the provider uses it to signal errors.
+    pub status: Option<StatusCode>,
+    /// The provider's code, as sent (`"20000"`, `"-20006"`, `"SYSTEM_ERROR"`).
+    pub code: String,
+    /// The provider's message, as sent.
+    pub message: String,
+    /// Extra structured detail (WeChat's `detail`), when present.
+    pub detail: Option<serde_json::Value>,
+    /// A request id for support tickets, when the provider sends one.
+    pub request_id: Option<String>,
+    /// The raw reply body.
+    pub body: Bytes,
+    /// The provider documents this code as "busy, retry with the same parameters".
+    pub retryable: bool,
+}
+
+impl ApiError {
+    /// A provider error with a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            code: code.into(),
+            message: message.into(),
+            detail: None,
+            request_id: None,
+            body: Bytes::new(),
+            retryable: false,
+        }
+    }
+
+    /// Sets the HTTP status.
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Keeps the raw reply body.
+    #[must_use]
+    pub fn with_body(mut self, body: Bytes) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Sets the structured detail.
+    #[must_use]
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// Sets the request id.
+    #[must_use]
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// Marks the code as retryable with the same parameters.
+    #[must_use]
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("detail", &self.detail)
+            .field("request_id", &self.request_id)
+            .field("body", &excerpt(&self.body))
+            .field("retryable", &self.retryable)
+            .finish()
+    }
+}
+
+/// The start of `body` as lossy UTF-8, at most [`EXCERPT_LEN`] bytes, cut on a character
+/// boundary.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body.get(..EXCERPT_LEN.min(body.len())).unwrap_or(body));
+    let mut text = text.into_owned();
+    if body.len() > EXCERPT_LEN {
+        text.push('…');
+    }
+    text
+}
+
+impl Error {
+    /// An error of the given kind with no context.
+    pub fn new(kind: ErrorKind) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                provider: None,
+                operation: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// The request breaks a documented rule; nothing was sent.
+    pub fn invalid_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        Self::new(ErrorKind::InvalidRequest {
+            field: (!field.is_empty()).then_some(field),
+            message: message.into(),
+        })
+    }
+
+    /// The configuration is unusable; nothing was sent.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config {
+            message: message.into(),
+        })
+    }
+
+    /// The provider refused.
+    pub fn api(api: ApiError) -> Self {
+        Self::new(ErrorKind::Api(api))
+    }
+
+    /// A signature check failed.
+    pub fn signature(subject: SignatureSubject, reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Signature {
+            subject,
+            reason: reason.into(),
+        })
+    }
+
+    /// The body could not be decoded.
+    pub fn decode(
+        status: Option<StatusCode>,
+        body: &[u8],
+        path: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(ErrorKind::Decode {
+            status,
+            body_excerpt: excerpt(body),
+            path,
+            message: message.into(),
+        })
+    }
+
+    /// An HTTP status without a provider error body.
+    pub fn http(status: StatusCode, body: &[u8], request_id: Option<String>) -> Self {
+        Self::new(ErrorKind::Http {
+            status,
+            body_excerpt: excerpt(body),
+            request_id,
+        })
+    }
+
+    /// Attaches the provider name (`"lianhe"`), unless one is already set.
+    #[must_use]
+    pub fn with_provider(mut self, provider: &'static str) -> Self {
+        self.inner.provider.get_or_insert(provider);
+        self
+    }
+
+    /// Attaches the operation name (`"cancelOrder"`), unless one is already set.
+    #[must_use]
+    pub fn with_operation(mut self, operation: &'static str) -> Self {
+        self.inner.operation.get_or_insert(operation);
+        self
+    }
+
+    /// Attaches the underlying cause, kept for [`std::error::Error::source`].
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// The provider this error came from, when known.
+    pub fn provider(&self) -> Option<&'static str> {
+        self.inner.provider
+    }
+
+    /// The operation this error came from, when known.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.inner.operation
+    }
+
+    /// The provider's error, when the provider answered with one.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match &self.inner.kind {
+            ErrorKind::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The provider's error code, when the provider answered with one.
+    pub fn api_code(&self) -> Option<&str> {
+        self.as_api().map(|api| api.code.as_str())
+    }
+
+    /// Whether the request may have reached the provider.
+    ///
+    /// `false` means certainly not sent: it is safe to send again. `true` means the provider
+    /// may have received, and acted on, the request.
+    pub fn may_have_been_sent(&self) -> bool {
+        match &self.inner.kind {
+            ErrorKind::InvalidRequest { .. } | ErrorKind::Config { .. } => false,
+            ErrorKind::Transport { may_have_been_sent }
+            | ErrorKind::Timeout {
+                may_have_been_sent, ..
+            } => *may_have_been_sent,
+            ErrorKind::ResponseTooLarge { .. }
+            | ErrorKind::Http { .. }
+            | ErrorKind::Api(_)
+            | ErrorKind::Decode { .. }
+            | ErrorKind::Signature { .. } => true,
+        }
+    }
+
+    /// Whether the effect of the request is unknown: it may have been processed (money may
+    /// have moved) but no trustworthy answer arrived. Query the provider before acting.
+    ///
+    /// A provider refusal ([`ErrorKind::Api`]) and a 4xx status are answers, so they are not
+    /// unknown; a timeout after sending, a 5xx, an undecodable or unverifiable reply are.
+    pub fn is_outcome_unknown(&self) -> bool {
+        match &self.inner.kind {
+            ErrorKind::InvalidRequest { .. } | ErrorKind::Config { .. } | ErrorKind::Api(_) => {
+                false
+            }
+            ErrorKind::Http { status, .. } => !status.is_client_error(),
+            _ => self.may_have_been_sent(),
+        }
+    }
+
+    /// Whether sending the same request again may succeed: connection failures, timeouts,
+    /// 5xx and 429 statuses, and provider codes documented as "busy, retry".
+    ///
+    /// This says nothing about whether a retry is *safe*: that depends on the operation's
+    /// idempotency, which the client's retry policy already took into account.
+    pub fn is_retryable(&self) -> bool {
+        match &self.inner.kind {
+            ErrorKind::Transport { .. } | ErrorKind::Timeout { .. } => true,
+            ErrorKind::Http { status, .. } => {
+                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            ErrorKind::Api(api) => api.retryable,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.inner.provider, self.inner.operation) {
+            (Some(p), Some(o)) => write!(f, "{p} {o}: ")?,
+            (Some(p), None) => write!(f, "{p}: ")?,
+            (None, Some(o)) => write!(f, "{o}: ")?,
+            (None, None) => {}
+        }
+        match &self.inner.kind {
+            ErrorKind::InvalidRequest { field, message } => match field {
+                Some(field) => write!(f, "invalid request: {field}: {message}"),
+                None => write!(f, "invalid request: {message}"),
+            },
+            ErrorKind::Config { message } => write!(f, "invalid configuration: {message}"),
+            ErrorKind::Transport { may_have_been_sent } => {
+                if *may_have_been_sent {
+                    f.write_str("connection failed; the request may have been sent")
+                } else {
+                    f.write_str("connection failed before the request was sent")
+                }
+            }
+            ErrorKind::Timeout {
+                phase,
+                may_have_been_sent,
+            } => {
+                let phase = match phase {
+                    TimeoutPhase::Connect => "connect",
+                    TimeoutPhase::Attempt => "attempt",
+                    TimeoutPhase::Total => "total",
+                };
+                write!(f, "{phase} timeout")?;
+                if *may_have_been_sent {
+                    f.write_str("; the request may have been sent")?;
+                }
+                Ok(())
+            }
+            ErrorKind::ResponseTooLarge { limit } => {
+                write!(f, "response body larger than the {limit}-byte limit")
+            }
+            ErrorKind::Http {
+                status,
+                body_excerpt,
+                request_id,
+            } => {
+                write!(f, "HTTP {status}")?;
+                if let Some(id) = request_id {
+                    write!(f, " (request id {id})")?;
+                }
+                if !body_excerpt.is_empty() {
+                    write!(f, ": {body_excerpt}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Api(api) => {
+                write!(f, "provider error {}: {}", api.code, api.message)?;
+                if let Some(status) = api.status {
+                    write!(f, " (HTTP {})", status.as_u16())?;
+                }
+                if let Some(id) = &api.request_id {
+                    write!(f, " (request id {id})")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Decode {
+                status,
+                body_excerpt,
+                path,
+                message,
+            } => {
+                f.write_str("cannot decode the response")?;
+                if let Some(path) = path {
+                    write!(f, " at `{path}`")?;
+                }
+                write!(f, ": {message}")?;
+                if let Some(status) = status {
+                    write!(f, " (HTTP {})", status.as_u16())?;
+                }
+                if !body_excerpt.is_empty() {
+                    write!(f, "; body: {body_excerpt}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Signature { subject, reason } => {
+                let subject = match subject {
+                    SignatureSubject::Response => "response",
+                    SignatureSubject::Notification => "notification",
+                };
+                write!(f, "{subject} signature rejected: {reason}")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(p) = self.inner.provider {
+            d.field("provider", &p);
+        }
+        if let Some(o) = self.inner.operation {
+            d.field("operation", &o);
+        }
+        if let Some(s) = &self.inner.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Self::new(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_shows_provider_code_and_message() {
+        let err = Error::api(
+            ApiError::new("20000", "执行失败").with_status(StatusCode::BAD_REQUEST),
+        )
+        .with_provider("lianhe")
+        .with_operation("cancelOrder");
+        assert_eq!(
+            err.to_string(),
+            "lianhe cancelOrder: provider error 20000: 执行失败 (HTTP 400)"
+        );
+        assert_eq!(err.api_code(), Some("20000"));
+        assert!(err.may_have_been_sent());
+        assert!(!err.is_outcome_unknown());
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn first_context_wins() {
+        let err = Error::config("x")
+            .with_provider("a")
+            .with_provider("b")
+            .with_operation("op1")
+            .with_operation("op2");
+        assert_eq!(err.provider(), Some("a"));
+        assert_eq!(err.operation(), Some("op1"));
+    }
+
+    #[test]
+    fn sent_and_unknown_flags() {
+        let not_sent = Error::new(ErrorKind::Transport {
+            may_have_been_sent: false,
+        });
+        assert!(!not_sent.may_have_been_sent());
+        assert!(!not_sent.is_outcome_unknown());
+        assert!(not_sent.is_retryable());
+
+        let timeout = Error::new(ErrorKind::Timeout {
+            phase: TimeoutPhase::Attempt,
+            may_have_been_sent: true,
+        });
+        assert!(timeout.is_outcome_unknown());
+
+        let bad_sig = Error::signature(SignatureSubject::Response, "mismatch");
+        assert!(bad_sig.is_outcome_unknown());
+        assert!(!bad_sig.is_retryable());
+
+        let teapot = Error::http(StatusCode::BAD_REQUEST, b"no", None);
+        assert!(!teapot.is_outcome_unknown());
+        let busy = Error::http(StatusCode::SERVICE_UNAVAILABLE, b"", None);
+        assert!(busy.is_outcome_unknown());
+        assert!(busy.is_retryable());
+        let throttled = Error::http(StatusCode::TOO_MANY_REQUESTS, b"", None);
+        assert!(throttled.is_retryable());
+    }
+
+    #[test]
+    fn source_is_kept() {
+        let io = std::io::Error::other("boom");
+        let err = Error::new(ErrorKind::Transport {
+            may_have_been_sent: true,
+        })
+        .with_source(io);
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn excerpt_is_bounded_and_char_safe() {
+        let body = "票".repeat(400); // 1200 bytes
+        let ex = excerpt(body.as_bytes());
+        assert!(ex.len() <= EXCERPT_LEN + 4 + 3);
+        assert!(ex.ends_with('…'));
+        assert_eq!(excerpt(b"short"), "short");
+    }
+
+    #[test]
+    fn error_is_one_pointer() {
+        assert_eq!(
+            std::mem::size_of::<Error>(),
+            std::mem::size_of::<usize>()
+        );
+    }
+}

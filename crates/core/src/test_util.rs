@@ -1,0 +1,134 @@
+//! [`MockTransport`]: records every request and replays canned replies, so that code built on
+//! a tixpay client can be unit-tested without a network (feature `test-util`).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::transport::{BoxFuture, Transport, TransportError, TransportErrorKind};
+
+/// One canned reply.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum MockReply {
+    /// A response.
+    Response(http::Response<Bytes>),
+    /// A transport failure of this kind.
+    Error(TransportErrorKind),
+}
+
+impl MockReply {
+    /// A response with `status`, the given headers and body.
+    pub fn response(status: u16, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Self {
+        let mut builder =
+            http::Response::builder().status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        match builder.body(body.into()) {
+            Ok(r) => Self::Response(r),
+            Err(_) => Self::Error(TransportErrorKind::Other),
+        }
+    }
+}
+
+/// A [`Transport`] that answers from a queue and records what it was sent.
+///
+/// When the queue is empty it answers 500 with a body naming the unexpected request, so a
+/// test that sends more than it planned fails loudly.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tixpay_core::test_util::{MockReply, MockTransport};
+/// use tixpay_core::{HttpClient, NoAuth, Operation};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let mock = MockTransport::new();
+/// mock.push(MockReply::response(200, &[], "ok"));
+/// let client = HttpClient::builder().transport(Arc::new(mock.clone())).build()?;
+/// let reply = client.execute(&Operation::get("demo", "ping", "http://demo.invalid/ping"), &NoAuth).await?;
+/// assert_eq!(reply.body().as_ref(), b"ok");
+/// assert_eq!(mock.requests()[0].uri(), "http://demo.invalid/ping");
+/// # Ok::<(), tixpay_core::Error>(()) }).unwrap();
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MockTransport {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    replies: VecDeque<MockReply>,
+    requests: Vec<http::Request<Bytes>>,
+}
+
+impl MockTransport {
+    /// An empty mock.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a reply.
+    pub fn push(&self, reply: MockReply) -> &Self {
+        self.state().replies.push_back(reply);
+        self
+    }
+
+    /// Every request sent so far, in order.
+    pub fn requests(&self) -> Vec<http::Request<Bytes>> {
+        self.state()
+            .requests
+            .iter()
+            .map(|r| {
+                let mut copy = http::Request::new(r.body().clone());
+                *copy.method_mut() = r.method().clone();
+                *copy.uri_mut() = r.uri().clone();
+                *copy.headers_mut() = r.headers().clone();
+                copy
+            })
+            .collect()
+    }
+
+    /// How many requests were sent.
+    pub fn request_count(&self) -> usize {
+        self.state().requests.len()
+    }
+
+    /// How many queued replies were not used.
+    pub fn remaining(&self) -> usize {
+        self.state().replies.len()
+    }
+}
+
+impl Transport for MockTransport {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
+        let description = format!("{} {}", request.method(), request.uri());
+        let reply = {
+            let mut state = self.state();
+            state.requests.push(request);
+            state.replies.pop_front()
+        };
+        Box::pin(async move {
+            match reply {
+                Some(MockReply::Response(r)) => Ok(r),
+                Some(MockReply::Error(kind)) => Err(TransportError::new(kind)),
+                None => {
+                    let mut r = http::Response::new(Bytes::from(format!(
+                        "MockTransport: no reply queued for {description}"
+                    )));
+                    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    Ok(r)
+                }
+            }
+        })
+    }
+}
