@@ -19,7 +19,7 @@ use crate::error::{Error, ErrorKind, TimeoutPhase};
 use crate::retry::{
     AttemptOutcome, Idempotency, RetryPolicy, Sleep, TokioSleep, parse_retry_after,
 };
-use crate::transport::{ReqwestTransport, Transport, TransportError};
+use crate::transport::{ReqwestTransport, Transport, TransportError, TransportErrorKind};
 
 /// A provider hook that recognises a "busy, retry with the same parameters" reply.
 pub type BusyHook = fn(&http::Response<Bytes>) -> bool;
@@ -413,6 +413,10 @@ impl HttpClient {
                     )
                 }
                 Err(AttemptError::Transport(e)) => {
+                    if matches!(e.kind(), TransportErrorKind::BodyTooLarge { .. }) {
+                        // The provider answered; asking again would get the same answer.
+                        return Err(Error::from(e));
+                    }
                     let sent = e.may_have_been_sent();
                     sent_any |= sent;
                     tracing::debug!(attempt, error = %e, may_have_been_sent = sent, "attempt failed");

@@ -31,7 +31,7 @@ pub struct SandboxRequest {
     pub headers: HeaderMap,
     /// The body bytes.
     pub body: Bytes,
-    /// The `host[:port]` the client addressed.
+    /// The `host[:port]` the client addressed (its `Host` header).
     pub host: String,
 }
 
@@ -62,10 +62,13 @@ impl SandboxRequest {
     }
 
     fn from_wiremock(r: &wiremock::Request) -> Self {
-        let host = match (r.url.host_str(), r.url.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_owned(),
-            _ => String::new(),
+        let host = match r.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
+            Some(h) => h.to_owned(),
+            None => match (r.url.host_str(), r.url.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_owned(),
+                _ => String::new(),
+            },
         };
         Self {
             method: r.method.clone(),
