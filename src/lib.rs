@@ -33,3 +33,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use tixpay_core as core;
+
+/// The README's examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -153,9 +153,9 @@ impl Operation {
         if let Some(headers) = builder.headers_mut() {
             headers.extend(self.headers.clone());
         }
-        builder
-            .body(self.body.clone())
-            .map_err(|e| Error::config(format!("invalid request URL `{}`", self.url)).with_source(e))
+        builder.body(self.body.clone()).map_err(|e| {
+            Error::config(format!("invalid request URL `{}`", self.url)).with_source(e)
+        })
     }
 }
 
@@ -186,7 +186,11 @@ pub trait Authenticate: Send + Sync {
 pub struct NoAuth;
 
 impl Authenticate for NoAuth {
-    fn authenticate(&self, _request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
+    fn authenticate(
+        &self,
+        _request: &mut http::Request<Bytes>,
+        _attempt: u32,
+    ) -> Result<(), Error> {
         Ok(())
     }
 }
@@ -475,13 +479,15 @@ impl HttpClient {
         let inner = &*self.inner;
         let now = tokio::time::Instant::now();
         let (limit, phase) = match (inner.attempt_timeout, deadline) {
-            (Some(per), Some(deadline)) if now + per >= deadline => {
-                (Some(deadline.saturating_duration_since(now)), TimeoutPhase::Total)
-            }
+            (Some(per), Some(deadline)) if now + per >= deadline => (
+                Some(deadline.saturating_duration_since(now)),
+                TimeoutPhase::Total,
+            ),
             (Some(per), _) => (Some(per), TimeoutPhase::Attempt),
-            (None, Some(deadline)) => {
-                (Some(deadline.saturating_duration_since(now)), TimeoutPhase::Total)
-            }
+            (None, Some(deadline)) => (
+                Some(deadline.saturating_duration_since(now)),
+                TimeoutPhase::Total,
+            ),
             (None, None) => (None, TimeoutPhase::Attempt),
         };
         let send = inner.transport.send(request);
@@ -506,12 +512,10 @@ fn mark_sent(err: Error, sent_any: bool) -> Error {
         return err;
     }
     match err.kind() {
-        ErrorKind::Transport { .. } => {
-            Error::new(ErrorKind::Transport {
-                may_have_been_sent: true,
-            })
-            .with_source(err)
-        }
+        ErrorKind::Transport { .. } => Error::new(ErrorKind::Transport {
+            may_have_been_sent: true,
+        })
+        .with_source(err),
         ErrorKind::Timeout { phase, .. } => Error::new(ErrorKind::Timeout {
             phase: *phase,
             may_have_been_sent: true,

@@ -104,8 +104,7 @@ impl Civil {
         }
         let days = days_from_civil(self.year, self.month, self.day);
         Some(
-            days * 86_400
-                + i64::from(self.hour * 3600 + self.minute * 60 + self.second)
+            days * 86_400 + i64::from(self.hour * 3600 + self.minute * 60 + self.second)
                 - i64::from(offset),
         )
     }
@@ -118,10 +117,7 @@ pub fn format_http_date(unix: i64) -> String {
         .get(unix.div_euclid(86_400).rem_euclid(7) as usize)
         .copied()
         .unwrap_or("Thu");
-    let month = MONTHS
-        .get(c.month as usize - 1)
-        .copied()
-        .unwrap_or("Jan");
+    let month = MONTHS.get(c.month as usize - 1).copied().unwrap_or("Jan");
     format!(
         "{weekday}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
         c.day, c.year, c.hour, c.minute, c.second
@@ -370,7 +366,13 @@ mod tests {
             parse_compact("20091225", CST),
             parse_rfc3339("2009-12-25T00:00:00+08:00")
         );
-        for bad in ["2009122509101", "20091325091010", "2009122509101a", "", "+0091225"] {
+        for bad in [
+            "2009122509101",
+            "20091325091010",
+            "2009122509101a",
+            "",
+            "+0091225",
+        ] {
             assert_eq!(parse_compact(bad, CST), None, "{bad}");
         }
     }

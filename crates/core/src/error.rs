@@ -525,11 +525,10 @@ mod tests {
 
     #[test]
     fn display_shows_provider_code_and_message() {
-        let err = Error::api(
-            ApiError::new("20000", "执行失败").with_status(StatusCode::BAD_REQUEST),
-        )
-        .with_provider("lianhe")
-        .with_operation("cancelOrder");
+        let err =
+            Error::api(ApiError::new("20000", "执行失败").with_status(StatusCode::BAD_REQUEST))
+                .with_provider("lianhe")
+                .with_operation("cancelOrder");
         assert_eq!(
             err.to_string(),
             "lianhe cancelOrder: provider error 20000: 执行失败 (HTTP 400)"
@@ -601,9 +600,6 @@ mod tests {
 
     #[test]
     fn error_is_one_pointer() {
-        assert_eq!(
-            std::mem::size_of::<Error>(),
-            std::mem::size_of::<usize>()
-        );
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
     }
 }

@@ -65,7 +65,12 @@ mod tests {
 
     #[test]
     fn truncated_html_and_trailing() {
-        for body in [&b"{\"body\":{\"orderSt"[..], b"<html>502</html>", b"", b"{\"body\":{\"orderStatus\":1}} x"] {
+        for body in [
+            &b"{\"body\":{\"orderSt"[..],
+            b"<html>502</html>",
+            b"",
+            b"{\"body\":{\"orderStatus\":1}} x",
+        ] {
             assert!(decode::<Outer>(None, body).is_err());
         }
     }

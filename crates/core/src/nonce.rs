@@ -38,7 +38,10 @@ pub fn random_alphanumeric(len: usize) -> String {
         for b in buf {
             // 248 = 4 * 62: reject the tail so that every character is equally likely.
             if b < 248 && out.len() < len {
-                let c = ALPHANUMERIC.get(usize::from(b) % 62).copied().unwrap_or(b'0');
+                let c = ALPHANUMERIC
+                    .get(usize::from(b) % 62)
+                    .copied()
+                    .unwrap_or(b'0');
                 out.push(char::from(c));
             }
         }
@@ -88,7 +91,11 @@ impl SequenceNonce {
 
 impl NonceSource for SequenceNonce {
     fn nonce(&self, _len: usize) -> String {
-        format!("{}{}", self.prefix, self.next.fetch_add(1, Ordering::SeqCst))
+        format!(
+            "{}{}",
+            self.prefix,
+            self.next.fetch_add(1, Ordering::SeqCst)
+        )
     }
 }
 

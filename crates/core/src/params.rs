@@ -143,7 +143,10 @@ mod tests {
             p.to_string_with_suffix("key", "K"),
             "notify_url=https://example.com/n?x=1&y=2&key=K"
         );
-        assert_eq!(SortedParams::new().to_string_with_suffix("key", "K"), "key=K");
+        assert_eq!(
+            SortedParams::new().to_string_with_suffix("key", "K"),
+            "key=K"
+        );
     }
 
     #[test]

@@ -62,7 +62,11 @@ impl SandboxRequest {
     }
 
     fn from_wiremock(r: &wiremock::Request) -> Self {
-        let host = match r.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) {
+        let host = match r
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+        {
             Some(h) => h.to_owned(),
             None => match (r.url.host_str(), r.url.port()) {
                 (Some(h), Some(p)) => format!("{h}:{p}"),
@@ -477,7 +481,10 @@ impl WebhookDispatcher {
 
     /// Every attempt of every webhook so far, in the order they happened.
     pub fn attempts(&self) -> Vec<DeliveryAttempt> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_else(|e| e.into_inner().clone())
+        self.log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     /// Starts delivering `webhook` in the background.
@@ -510,11 +517,9 @@ impl WebhookDispatcher {
             match (webhook.request)(attempt) {
                 Err(e) => record.error = Some(e.to_string()),
                 Ok(request) => {
-                    let sent = tokio::time::timeout(
-                        Duration::from_secs(10),
-                        self.transport.send(request),
-                    )
-                    .await;
+                    let sent =
+                        tokio::time::timeout(Duration::from_secs(10), self.transport.send(request))
+                            .await;
                     match sent {
                         Ok(Ok(reply)) => {
                             record.status = Some(reply.status().as_u16());
@@ -580,7 +585,10 @@ mod tests {
         assert_eq!(r.query_param("b").as_deref(), Some("x y"));
         assert_eq!(r.query_param("flag").as_deref(), Some(""));
         assert_eq!(r.query_param("zzz"), None);
-        assert_eq!(r.path_and_query(), "/v3/x?a=1&out_order_no=A%2FB&b=x+y&flag");
+        assert_eq!(
+            r.path_and_query(),
+            "/v3/x?a=1&out_order_no=A%2FB&b=x+y&flag"
+        );
     }
 
     #[test]

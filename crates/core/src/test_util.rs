@@ -22,8 +22,8 @@ pub enum MockReply {
 impl MockReply {
     /// A response with `status`, the given headers and body.
     pub fn response(status: u16, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Self {
-        let mut builder =
-            http::Response::builder().status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+        let mut builder = http::Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }

@@ -308,7 +308,11 @@ impl ReqwestTransport {
 
     /// Wraps an existing reqwest client (its own timeouts and TLS apply). `tls` records which
     /// backend it was built with.
-    pub fn from_client(client: reqwest::Client, max_response_bytes: usize, tls: TlsBackend) -> Self {
+    pub fn from_client(
+        client: reqwest::Client,
+        max_response_bytes: usize,
+        tls: TlsBackend,
+    ) -> Self {
         Self {
             client,
             max_response_bytes,
@@ -338,12 +342,16 @@ impl ReqwestTransport {
             .content_length()
             .is_some_and(|len| len > limit as u64)
         {
-            return Err(TransportError::new(TransportErrorKind::BodyTooLarge { limit }));
+            return Err(TransportError::new(TransportErrorKind::BodyTooLarge {
+                limit,
+            }));
         }
         let mut body = BytesMut::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if body.len() + chunk.len() > limit {
-                return Err(TransportError::new(TransportErrorKind::BodyTooLarge { limit }));
+                return Err(TransportError::new(TransportErrorKind::BodyTooLarge {
+                    limit,
+                }));
             }
             body.extend_from_slice(&chunk);
         }

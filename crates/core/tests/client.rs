@@ -1,5 +1,11 @@
 //! The HttpClient against real loopback servers: retries by idempotency, Retry-After,
 //! timeouts, the response-size cap.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -425,7 +431,10 @@ async fn oversized_chunked_response_stops_at_the_cap() {
         .unwrap();
     let op = Operation::get("test", "stream", format!("http://{addr}/stream"));
     let err = client.execute(&op, &NoAuth).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::ResponseTooLarge { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::ResponseTooLarge { .. }),
+        "{err:?}"
+    );
     let written = tokio::time::timeout(Duration::from_secs(10), served)
         .await
         .unwrap()

@@ -1,4 +1,10 @@
 //! Secrets never appear in `Debug`, `Display`, logs or errors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::{Arc, Mutex};
 
@@ -88,7 +94,9 @@ fn logs_carry_no_body_and_no_secret() {
                 .unwrap();
             let op = Operation::get("demo", "query", "http://x.invalid/q")
                 .body("request-body-with-id-card-110101");
-            let err_or_ok = client.execute(&op, &SignWithSecret(Secret::new(SECRET))).await;
+            let err_or_ok = client
+                .execute(&op, &SignWithSecret(Secret::new(SECRET)))
+                .await;
             assert!(err_or_ok.is_ok());
         });
     });

@@ -1,5 +1,11 @@
 //! The sandbox kit: a handler on a loopback port, shared state, webhook delivery with
 //! compressed time.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![cfg(feature = "sandbox")]
 
 use std::sync::Arc;
@@ -38,7 +44,10 @@ async fn handler_keeps_state_across_requests() {
     for _ in 0..3 {
         let op = Operation::post("sandbox", "buy", format!("{}/buy", server.uri()));
         let reply = client.execute(&op, &NoAuth).await.unwrap();
-        bodies.push((reply.status().as_u16(), String::from_utf8_lossy(reply.body()).into_owned()));
+        bodies.push((
+            reply.status().as_u16(),
+            String::from_utf8_lossy(reply.body()).into_owned(),
+        ));
     }
     assert_eq!(
         bodies,
@@ -114,10 +123,18 @@ async fn webhook_gives_up_after_the_schedule() {
                 .unwrap())
         }),
         accept: |status, body| status.is_success() && body == b"success",
-        schedule: RetrySchedule::immediate_then(&[Duration::from_secs(15), Duration::from_secs(30)]),
+        schedule: RetrySchedule::immediate_then(&[
+            Duration::from_secs(15),
+            Duration::from_secs(30),
+        ]),
     };
     let report = dispatcher.deliver(hook).finish().await;
     assert!(!report.delivered);
     assert_eq!(report.attempts.len(), 3);
-    assert!(report.attempts.iter().all(|a| !a.accepted && a.status == Some(200)));
+    assert!(
+        report
+            .attempts
+            .iter()
+            .all(|a| !a.accepted && a.status == Some(200))
+    );
 }

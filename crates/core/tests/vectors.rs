@@ -1,4 +1,10 @@
 //! Golden vectors from `shared/vectors/PUBLIC.md` for every crypto primitive that has one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use tixpay_core::crypto::{
     self, AesGcmKey, Certificate, CryptoError, HmacAlgorithm, HmacKey, RsaPrivateKey, RsaPublicKey,
@@ -41,7 +47,10 @@ fn w1_verification_with_spki_certificate_and_derived_key() {
             key.verify_sha256(b"source", &tampered),
             Err(CryptoError::BadSignature)
         );
-        assert_eq!(key.verify_sha256(b"source", b""), Err(CryptoError::BadSignature));
+        assert_eq!(
+            key.verify_sha256(b"source", b""),
+            Err(CryptoError::BadSignature)
+        );
     }
     // The SPKI we write back parses to the same key.
     let round = RsaPublicKey::from_spki_pem(&derived.to_spki_pem()).unwrap();
@@ -76,7 +85,9 @@ fn w2_messages_sign_and_verify() {
 #[test]
 fn rejects_bad_keys() {
     assert!(matches!(
-        RsaPrivateKey::from_pkcs8_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+        RsaPrivateKey::from_pkcs8_pem(
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+        ),
         Err(CryptoError::InvalidKey(_))
     ));
     assert!(matches!(
@@ -96,7 +107,10 @@ fn rejects_bad_keys() {
         Err(CryptoError::InvalidKey(_))
     ));
     // The error text never contains key material.
-    let err = RsaPrivateKey::from_pkcs8_pem(W1_PUBLIC).err().unwrap().to_string();
+    let err = RsaPrivateKey::from_pkcs8_pem(W1_PUBLIC)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(!err.contains("MIIB"), "{err}");
 }
 
@@ -169,20 +183,24 @@ fn w4_md5_and_hmac_sha256() {
         expected
     );
     let prepared = HmacKey::new(HmacAlgorithm::Sha256, key.as_bytes());
-    assert_eq!(hex::encode_upper(prepared.sign(signed.as_bytes())), expected);
+    assert_eq!(
+        hex::encode_upper(prepared.sign(signed.as_bytes())),
+        expected
+    );
 }
 
 #[test]
 fn j1_hmac_sha1() {
-    let string_to_sign =
-        "POST /openapi/index.php?method=creatOrder\nWed, 06 May 2015 10:34:20 GMT";
+    let string_to_sign = "POST /openapi/index.php?method=creatOrder\nWed, 06 May 2015 10:34:20 GMT";
     let mac = crypto::hmac_sha1(
         b"0123456789abcdef-not-a-real-secret",
         string_to_sign.as_bytes(),
     );
     assert_eq!(base64::encode(mac), "LPFj3zf7Bhbfu52GjJD8TVAmLz0=");
     assert_eq!(
-        datetime::format_http_date(datetime::parse_http_date("Wed, 06 May 2015 10:34:20 GMT").unwrap()),
+        datetime::format_http_date(
+            datetime::parse_http_date("Wed, 06 May 2015 10:34:20 GMT").unwrap()
+        ),
         "Wed, 06 May 2015 10:34:20 GMT"
     );
 }

@@ -36,7 +36,9 @@ fn read(input: &[u8]) -> Option<Tlv<'_>> {
         }
         let (bytes, tail) = after_len.split_at_checked(n)?;
         after_len = tail;
-        bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        bytes
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
     };
     let (content, rest) = after_len.split_at_checked(len)?;
     let header = input.len() - after_len.len();

@@ -412,9 +412,8 @@ impl RsaPublicKey {
     /// Parses an X.509 `SubjectPublicKeyInfo` PEM (`-----BEGIN PUBLIC KEY-----`), the form in
     /// which WeChat Pay hands out its public key.
     pub fn from_spki_pem(pem: &str) -> Result<Self, CryptoError> {
-        let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| {
-            CryptoError::InvalidKey(format!("expected a PEM public key: {e}"))
-        })?;
+        let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes())
+            .map_err(|e| CryptoError::InvalidKey(format!("expected a PEM public key: {e}")))?;
         Self::from_spki_der(der.as_ref())
     }
 
@@ -590,8 +589,9 @@ impl AesGcmKey {
     }
 
     fn nonce(nonce: &[u8]) -> Result<aead::Nonce, CryptoError> {
-        aead::Nonce::try_assume_unique_for_key(nonce)
-            .map_err(|_| CryptoError::Malformed(format!("GCM nonce must be 12 bytes, got {}", nonce.len())))
+        aead::Nonce::try_assume_unique_for_key(nonce).map_err(|_| {
+            CryptoError::Malformed(format!("GCM nonce must be 12 bytes, got {}", nonce.len()))
+        })
     }
 
     /// Encrypts `plaintext`; returns ciphertext with the 16-byte tag appended.
@@ -604,7 +604,12 @@ impl AesGcmKey {
     }
 
     /// Decrypts ciphertext with the 16-byte tag appended; fails on any tampering.
-    pub fn open(&self, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn open(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         let mut in_out = ciphertext.to_vec();
         let plain = self
             .key
@@ -674,9 +679,18 @@ mod tests {
         let key = AesGcmKey::new(&[7u8; 32]);
         assert!(key.is_ok());
         if let Ok(key) = key {
-            assert!(matches!(key.seal(b"short", b"", b"x"), Err(CryptoError::Malformed(_))));
-            assert!(matches!(key.open(b"short", b"", b"x"), Err(CryptoError::Malformed(_))));
-            assert_eq!(key.open(b"123456789012", b"", b"tiny"), Err(CryptoError::DecryptFailed));
+            assert!(matches!(
+                key.seal(b"short", b"", b"x"),
+                Err(CryptoError::Malformed(_))
+            ));
+            assert!(matches!(
+                key.open(b"short", b"", b"x"),
+                Err(CryptoError::Malformed(_))
+            ));
+            assert_eq!(
+                key.open(b"123456789012", b"", b"tiny"),
+                Err(CryptoError::DecryptFailed)
+            );
         }
     }
 }
