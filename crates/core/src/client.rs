@@ -154,7 +154,8 @@ impl Operation {
             headers.extend(self.headers.clone());
         }
         builder.body(self.body.clone()).map_err(|e| {
-            Error::config(format!("invalid request URL `{}`", self.url)).with_source(e)
+            let shown = self.url.split('?').next().unwrap_or_default();
+            Error::config(format!("invalid request URL `{shown}`")).with_source(e)
         })
     }
 }
@@ -277,7 +278,10 @@ impl HttpClientBuilder {
         self
     }
 
-    /// The time limit of one attempt, sending and reading the reply (default 30 s).
+    /// The time limit of one attempt, connecting, sending and reading the reply (default
+    /// 30 s). An attempt that runs out of time is reported as "may have been sent" even if
+    /// it was still connecting, so keep it above the transport's connect timeout (10 s by
+    /// default) for that distinction to be exact.
     #[must_use]
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
@@ -390,7 +394,7 @@ impl HttpClient {
         started: tokio::time::Instant,
     ) -> Result<http::Response<Bytes>, Error> {
         let inner = &*self.inner;
-        let deadline = inner.total_timeout.map(|t| started + t);
+        let deadline = inner.total_timeout.and_then(|t| started.checked_add(t));
         let mut attempt = 0u32;
         let mut sent_any = false;
         loop {
@@ -402,6 +406,8 @@ impl HttpClient {
             let outcome = self.attempt(request, deadline).await;
             let (decision, retry_after, result) = match outcome {
                 Ok(response) => {
+                    // A reply means this attempt reached the provider.
+                    sent_any = true;
                     let status = response.status();
                     let busy = operation.busy.is_some_and(|hook| hook(&response));
                     let retry_after = response
@@ -462,7 +468,11 @@ impl HttpClient {
                 .retry
                 .backoff(attempt)
                 .max(retry_after.unwrap_or_default());
-            if deadline.is_some_and(|d| tokio::time::Instant::now() + delay >= d) {
+            if deadline.is_some_and(|d| {
+                tokio::time::Instant::now()
+                    .checked_add(delay)
+                    .is_none_or(|at| at >= d)
+            }) {
                 tracing::debug!(attempt, "no time left for another attempt");
                 return result.map_err(|e| mark_sent(e, sent_any));
             }
@@ -479,10 +489,14 @@ impl HttpClient {
         let inner = &*self.inner;
         let now = tokio::time::Instant::now();
         let (limit, phase) = match (inner.attempt_timeout, deadline) {
-            (Some(per), Some(deadline)) if now + per >= deadline => (
-                Some(deadline.saturating_duration_since(now)),
-                TimeoutPhase::Total,
-            ),
+            (Some(per), Some(deadline))
+                if now.checked_add(per).is_none_or(|end| end >= deadline) =>
+            {
+                (
+                    Some(deadline.saturating_duration_since(now)),
+                    TimeoutPhase::Total,
+                )
+            }
             (Some(per), _) => (Some(per), TimeoutPhase::Attempt),
             (None, Some(deadline)) => (
                 Some(deadline.saturating_duration_since(now)),

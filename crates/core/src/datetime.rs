@@ -91,9 +91,10 @@ impl Civil {
     }
 
     /// Seconds since the Unix epoch of this civil time at `offset`, or `None` if a field is
-    /// out of range.
+    /// out of range (years outside ±1 000 000 included).
     pub fn to_unix(&self, offset: i32) -> Option<i64> {
-        if !(1..=12).contains(&self.month)
+        if !(-1_000_000..=1_000_000).contains(&self.year)
+            || !(1..=12).contains(&self.month)
             || self.day == 0
             || self.day > days_in_month(self.year, self.month)
             || self.hour > 23
@@ -398,6 +399,24 @@ mod tests {
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn extreme_values_do_not_overflow() {
+        let far = Civil::from_unix(i64::MAX, 0);
+        assert_eq!(far.to_unix(-3600), None);
+        let c = Civil {
+            year: i64::MAX / 100,
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
+        assert_eq!(c.to_unix(0), None);
+        let _ = Civil::from_unix(i64::MIN, i32::MIN);
+        let _ = format_http_date(i64::MIN);
+        let _ = format_rfc3339(i64::MAX, i32::MAX);
     }
 
     #[test]

@@ -21,8 +21,17 @@ pub const REDACTED: &str = "[redacted]";
 /// assert_eq!(key.to_string(), "[redacted]");
 /// assert_eq!(key.expose(), "0123456789abcdef-not-a-real-secret");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret(Zeroizing<String>);
+
+impl PartialEq for Secret {
+    /// Compared in time that depends only on the lengths.
+    fn eq(&self, other: &Self) -> bool {
+        crate::crypto::constant_time_eq(self.expose_bytes(), other.expose_bytes())
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// Wraps a secret value.
@@ -94,5 +103,12 @@ mod tests {
         assert_eq!(s.len(), 19);
         assert!(!s.is_empty());
         assert_eq!(s.expose_bytes(), b"hunter2-very-secret");
+    }
+
+    #[test]
+    fn equality() {
+        assert_eq!(Secret::new("a"), Secret::new("a"));
+        assert_ne!(Secret::new("a"), Secret::new("b"));
+        assert_ne!(Secret::new("a"), Secret::new("ab"));
     }
 }

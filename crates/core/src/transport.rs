@@ -266,7 +266,10 @@ impl ReqwestTransportBuilder {
                 ));
             }
         };
+        // Redirects are never followed: a 307 would resend a signed payment body elsewhere,
+        // a 302 would turn it into a GET. The provider's reply is returned as it is.
         let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent);
         if !self.use_system_proxy {

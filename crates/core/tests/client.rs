@@ -485,3 +485,58 @@ async fn user_agent_names_the_crate() {
     let ua = received[0].headers["user-agent"].to_str().unwrap();
     assert_eq!(ua, format!("tixpay/{}", env!("CARGO_PKG_VERSION")));
 }
+
+#[tokio::test]
+async fn a_reply_then_refusals_is_still_maybe_sent() {
+    // Attempt 1 reached the provider (503); the retries could not connect. The request may
+    // have been processed, so the error must not say "not sent".
+    let mock = MockTransport::new();
+    mock.push(MockReply::response(503, &[], ""));
+    mock.push(MockReply::Error(TransportErrorKind::Connect));
+    mock.push(MockReply::Error(TransportErrorKind::Connect));
+    let client = HttpClient::builder()
+        .transport(Arc::new(mock.clone()))
+        .sleep(Arc::new(InstantSleep::default()))
+        .build()
+        .unwrap();
+    let op = Operation::post("test", "refund", "http://x.invalid/r")
+        .idempotency(Idempotency::Keyed("R1".into()));
+    let err = client.execute(&op, &NoAuth).await.unwrap_err();
+    assert!(err.may_have_been_sent(), "{err:?}");
+    assert!(err.is_outcome_unknown());
+    assert_eq!(mock.request_count(), 3);
+}
+
+#[tokio::test]
+async fn huge_timeouts_do_not_overflow() {
+    let mock = MockTransport::new();
+    mock.push(MockReply::response(200, &[], ""));
+    let client = HttpClient::builder()
+        .transport(Arc::new(mock))
+        .attempt_timeout(Duration::MAX)
+        .total_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let reply = client
+        .execute(&Operation::get("t", "q", "http://x.invalid/"), &NoAuth)
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let server = MockServer::start().await;
+    Mock::given(path("/pay"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("location", format!("{}/elsewhere", server.uri())),
+        )
+        .mount(&server)
+        .await;
+    let client = HttpClient::new().unwrap();
+    let op = Operation::post("test", "pay", format!("{}/pay", server.uri())).body("signed");
+    let reply = client.execute(&op, &NoAuth).await.unwrap();
+    assert_eq!(reply.status(), 307);
+    assert_eq!(hits(&server).await, 1);
+}

@@ -58,20 +58,6 @@ impl fmt::Display for CryptoError {
 
 impl std::error::Error for CryptoError {}
 
-impl From<CryptoError> for crate::Error {
-    fn from(e: CryptoError) -> Self {
-        match e {
-            CryptoError::InvalidKey(_) => crate::Error::config(e.to_string()),
-            CryptoError::BadSignature | CryptoError::DecryptFailed => {
-                crate::Error::signature(crate::SignatureSubject::Response, e.to_string())
-            }
-            CryptoError::Malformed(_) | CryptoError::Failed(_) => {
-                crate::Error::config(e.to_string())
-            }
-        }
-    }
-}
-
 /// Fills `buf` with bytes from the operating system's CSPRNG.
 pub fn fill_random(buf: &mut [u8]) {
     if rand::fill(buf).is_err() {
