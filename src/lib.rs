@@ -10,6 +10,7 @@
 //! | module | crate | feature |
 //! |---|---|---|
 //! | [`core`] | `tixpay-core`: transport, retries, errors, crypto, secrets, clock, sandbox kit | always |
+//! | `lianhe` | `tixpay-lianhe`: 联合票务 Lianhe ticket distribution | `lianhe` |
 //!
 //! Every client in the family shares the same rules:
 //!
@@ -33,6 +34,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use tixpay_core as core;
+
+/// 联合票务 Lianhe ticket distribution (feature `lianhe`).
+#[cfg(feature = "lianhe")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lianhe")))]
+pub use tixpay_lianhe as lianhe;
 
 /// The README's examples, compiled as doctests so that they stay true.
 #[cfg(doctest)]

@@ -1,0 +1,194 @@
+//! The JSON envelope: `{"partnerId":…, "body":{…}}` out, `{"code":…, "describe":…,
+//! "partnerId":…, "body":…}` back.
+
+use bytes::Bytes;
+use http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tixpay_core::{ApiError, Error};
+
+#[derive(Serialize)]
+struct Outgoing<'a, T> {
+    #[serde(rename = "errCode", skip_serializing_if = "Option::is_none")]
+    err_code: Option<u16>,
+    #[serde(rename = "errMsg", skip_serializing_if = "Option::is_none")]
+    err_msg: Option<&'static str>,
+    #[serde(rename = "partnerId")]
+    partner_id: i64,
+    body: &'a T,
+}
+
+/// The request body, serialized once: these bytes are sent.
+pub(crate) fn encode<T: Serialize>(partner_id: i64, body: &T, legacy: bool) -> Result<Bytes, Error> {
+    let out = Outgoing {
+        err_code: legacy.then_some(200),
+        err_msg: legacy.then_some("success"),
+        partner_id,
+        body,
+    };
+    serde_json::to_vec(&out)
+        .map(Bytes::from)
+        .map_err(|e| Error::invalid_request("body", format!("cannot serialize: {e}")))
+}
+
+/// The reply `code`: a number in the documents, sometimes a numeric string in practice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Code {
+    Number(i64),
+    Text(String),
+}
+
+impl Code {
+    pub(crate) fn number(&self) -> Option<i64> {
+        match self {
+            Self::Number(n) => Some(*n),
+            Self::Text(t) => t.trim().parse().ok(),
+        }
+    }
+
+    pub(crate) fn as_text(&self) -> String {
+        match self {
+            Self::Number(n) => n.to_string(),
+            Self::Text(t) => t.clone(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .map(Code::Number)
+                .ok_or_else(|| serde::de::Error::custom("code is not an integer")),
+            serde_json::Value::String(s) => Ok(Code::Text(s)),
+            other => Err(serde::de::Error::custom(format!("code must be a number or a string, got {other}"))),
+        }
+    }
+}
+
+/// The envelope with the body left undecoded.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Head {
+    pub(crate) code: Code,
+    #[serde(default, deserialize_with = "crate::types::common::lenient::opt_string")]
+    pub(crate) describe: Option<String>,
+    #[serde(rename = "totalSize", default, deserialize_with = "crate::types::common::lenient::opt_i64")]
+    pub(crate) total_size: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Typed<T> {
+    body: T,
+}
+
+/// A reply whose envelope decoded.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) head: Head,
+    pub(crate) raw: Bytes,
+}
+
+impl Reply {
+    /// Whether `code` is one of `success`.
+    pub(crate) fn is_success(&self, success: &[i64]) -> bool {
+        self.head.code.number().is_some_and(|c| success.contains(&c))
+    }
+
+    /// The provider error this reply stands for.
+    pub(crate) fn api_error(&self) -> Error {
+        let mut api = ApiError::new(
+            self.head.code.as_text(),
+            self.head.describe.clone().unwrap_or_default(),
+        )
+        .with_body(self.raw.clone());
+        if !self.status.is_success() {
+            api = api.with_status(self.status);
+        }
+        Error::api(api)
+    }
+
+    /// Decodes `body` as `T` (errors name the failing path, `body.orderStatus`).
+    pub(crate) fn body<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        tixpay_core::json::decode::<Typed<T>>(Some(self.status), &self.raw).map(|t| t.body)
+    }
+
+    /// The body as `T` when `code` is a success code, the provider's error otherwise.
+    pub(crate) fn into_result<T: DeserializeOwned>(self, success: &[i64]) -> Result<T, Error> {
+        if self.is_success(success) {
+            self.body()
+        } else {
+            Err(self.api_error())
+        }
+    }
+}
+
+/// Decodes the envelope of any reply. A non-2xx status without a Lianhe envelope is an HTTP
+/// error; a 2xx that is not the envelope (an HTML error page, truncated JSON) is a decode
+/// error.
+pub(crate) fn parse(response: &http::Response<Bytes>) -> Result<Reply, Error> {
+    let status = response.status();
+    let raw = response.body().clone();
+    match tixpay_core::json::decode::<Head>(Some(status), &raw) {
+        Ok(head) => {
+            let reply = Reply { status, head, raw };
+            if status.is_success() {
+                Ok(reply)
+            } else {
+                Err(reply.api_error())
+            }
+        }
+        Err(_) if !status.is_success() => Err(Error::http(status, &raw, None)),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &'static str) -> http::Response<Bytes> {
+        let mut r = http::Response::new(Bytes::from_static(body.as_bytes()));
+        *r.status_mut() = StatusCode::from_u16(status).unwrap();
+        r
+    }
+
+    #[test]
+    fn encodes_the_envelope() {
+        let body = serde_json::json!({"orderId": "T1"});
+        let bytes = encode(1985, &body, false).unwrap();
+        assert_eq!(&bytes[..], br#"{"partnerId":1985,"body":{"orderId":"T1"}}"#);
+        let bytes = encode(1985, &body, true).unwrap();
+        assert_eq!(
+            &bytes[..],
+            br#"{"errCode":200,"errMsg":"success","partnerId":1985,"body":{"orderId":"T1"}}"#
+        );
+    }
+
+    #[test]
+    fn code_as_number_or_string() {
+        let r = parse(&response(200, r#"{"code":"10000","describe":"ok","body":{}}"#)).unwrap();
+        assert!(r.is_success(&[10000]));
+        let r = parse(&response(200, r#"{"code":10000,"body":{}}"#)).unwrap();
+        assert!(r.is_success(&[10000]));
+        let r = parse(&response(200, r#"{"code":"E_SIGN","describe":"签名错误"}"#)).unwrap();
+        assert!(!r.is_success(&[10000]));
+        let err = r.api_error();
+        assert_eq!(err.api_code(), Some("E_SIGN"));
+        assert!(parse(&response(200, r#"{"code":true}"#)).is_err());
+        assert!(parse(&response(200, r#"{"code":1.5}"#)).is_err());
+    }
+
+    #[test]
+    fn non_json_replies() {
+        let err = parse(&response(502, "<html>Bad Gateway</html>")).unwrap_err();
+        assert!(matches!(err.kind(), tixpay_core::ErrorKind::Http { .. }));
+        let err = parse(&response(200, "<html>oops</html>")).unwrap_err();
+        assert!(matches!(err.kind(), tixpay_core::ErrorKind::Decode { .. }));
+        let err = parse(&response(200, r#"{"code":10000,"body":{"LHOrd"#)).unwrap_err();
+        assert!(matches!(err.kind(), tixpay_core::ErrorKind::Decode { .. }));
+        let err = parse(&response(500, r#"{"code":20000,"describe":"执行失败"}"#)).unwrap_err();
+        assert_eq!(err.api_code(), Some("20000"));
+    }
+}
