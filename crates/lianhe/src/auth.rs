@@ -86,7 +86,13 @@ impl Signer {
 
     /// Checks an `Authorization` value against `method`, `uri` and `date`, comparing the
     /// signature in constant time.
-    pub fn verify(&self, authorization: &str, method: &str, uri: &str, date: &str) -> Result<(), String> {
+    pub fn verify(
+        &self,
+        authorization: &str,
+        method: &str,
+        uri: &str,
+        date: &str,
+    ) -> Result<(), String> {
         let rest = authorization
             .trim()
             .strip_prefix("LH ")
@@ -99,7 +105,10 @@ impl Signer {
         }
         let given = crypto::base64::decode(signature.trim())
             .map_err(|_| "the signature is not base64".to_owned())?;
-        if self.key.verify(string_to_sign(method, uri, date).as_bytes(), &given) {
+        if self
+            .key
+            .verify(string_to_sign(method, uri, date).as_bytes(), &given)
+        {
             Ok(())
         } else {
             Err("signature mismatch".to_owned())
@@ -124,7 +133,9 @@ impl Authenticate for RequestAuth {
             .path_and_query()
             .map(|pq| pq.as_str().to_owned())
             .unwrap_or_else(|| "/".to_owned());
-        let authorization = self.signer.authorization(request.method().as_str(), &uri, &date);
+        let authorization = self
+            .signer
+            .authorization(request.method().as_str(), &uri, &date);
         let headers = request.headers_mut();
         for (name, value) in [
             ("partnerid", self.partner_id.as_str()),
@@ -146,7 +157,10 @@ mod tests {
     use tixpay_core::Secret;
 
     fn j1() -> Signer {
-        Signer::new("testapi", &Secret::new("0123456789abcdef-not-a-real-secret"))
+        Signer::new(
+            "testapi",
+            &Secret::new("0123456789abcdef-not-a-real-secret"),
+        )
     }
 
     const URI: &str = "/openapi/index.php?method=creatOrder";
@@ -158,9 +172,15 @@ mod tests {
         let header = s.authorization("POST", URI, DATE);
         assert_eq!(header, "LH testapi:LPFj3zf7Bhbfu52GjJD8TVAmLz0=");
         assert_eq!(s.verify(&header, "POST", URI, DATE), Ok(()));
-        assert!(s.verify(&header, "POST", URI, "Wed, 06 May 2015 10:34:21 GMT").is_err());
+        assert!(
+            s.verify(&header, "POST", URI, "Wed, 06 May 2015 10:34:21 GMT")
+                .is_err()
+        );
         assert!(s.verify(&header, "POST", NOTIFY_URI, DATE).is_err());
-        assert!(s.verify("LH other:LPFj3zf7Bhbfu52GjJD8TVAmLz0=", "POST", URI, DATE).is_err());
+        assert!(
+            s.verify("LH other:LPFj3zf7Bhbfu52GjJD8TVAmLz0=", "POST", URI, DATE)
+                .is_err()
+        );
         assert!(s.verify("Basic dGVzdA==", "POST", URI, DATE).is_err());
         assert!(s.verify("LH testapi", "POST", URI, DATE).is_err());
         assert!(s.verify("LH testapi:!!!", "POST", URI, DATE).is_err());

@@ -11,8 +11,8 @@ use crate::config::Config;
 use crate::error::{CODE_QUERY_SUCCESS, CODE_SUCCESS};
 use crate::types::{
     CancelAccepted, CancelOrder, CancelOutcome, CancelRefused, CreateOrder, GetTeam, NewOrder,
-    OrderInfo, OrderReceipt, OrderStatus, PayOrder, Product, ProductPage, QueryOrder,
-    RefundStatus, ResendVoucher, Voucher,
+    OrderInfo, OrderReceipt, OrderStatus, PayOrder, Product, ProductPage, QueryOrder, RefundStatus,
+    ResendVoucher, Voucher,
 };
 use crate::wire;
 
@@ -146,7 +146,9 @@ impl Client {
         order.validate().map_err(|e| Self::refuse(METHOD, e))?;
         let idempotency = self.write_idempotency(&order.order_id);
         let reply = self.call(METHOD, order, idempotency).await?;
-        reply.into_result(&[CODE_SUCCESS]).map_err(|e| Self::refuse(METHOD, e))
+        reply
+            .into_result(&[CODE_SUCCESS])
+            .map_err(|e| Self::refuse(METHOD, e))
     }
 
     /// `creatOrder` (生成订单; the provider spells it without the `e`): create an order to
@@ -156,7 +158,9 @@ impl Client {
         order.validate().map_err(|e| Self::refuse(METHOD, e))?;
         let idempotency = self.write_idempotency(&order.order_id);
         let reply = self.call(METHOD, order, idempotency).await?;
-        reply.into_result(&[CODE_SUCCESS]).map_err(|e| Self::refuse(METHOD, e))
+        reply
+            .into_result(&[CODE_SUCCESS])
+            .map_err(|e| Self::refuse(METHOD, e))
     }
 
     /// `payOrder` (支付订单): pay an order created with [`Client::create_order`].
@@ -165,7 +169,9 @@ impl Client {
         order.validate().map_err(|e| Self::refuse(METHOD, e))?;
         let idempotency = self.write_idempotency(&order.order_id);
         let reply = self.call(METHOD, order, idempotency).await?;
-        reply.into_result(&[CODE_SUCCESS]).map_err(|e| Self::refuse(METHOD, e))
+        reply
+            .into_result(&[CODE_SUCCESS])
+            .map_err(|e| Self::refuse(METHOD, e))
     }
 
     /// `queryOrder` (查询订单). Success is `code` 10000 or 200 (the method's own examples use
@@ -226,7 +232,9 @@ impl Client {
         const METHOD: &str = "send";
         request.validate().map_err(|e| Self::refuse(METHOD, e))?;
         let reply = self.call(METHOD, request, Idempotency::Safe).await?;
-        reply.into_result(&[CODE_SUCCESS]).map_err(|e| Self::refuse(METHOD, e))
+        reply
+            .into_result(&[CODE_SUCCESS])
+            .map_err(|e| Self::refuse(METHOD, e))
     }
 }
 
@@ -235,18 +243,29 @@ impl Client {
 fn refusal(reply: &wire::Reply) -> Option<CancelRefused> {
     #[derive(serde::Deserialize)]
     struct Body {
-        #[serde(rename = "LHOrderId", default, deserialize_with = "crate::types::common::lenient::opt_string")]
+        #[serde(
+            rename = "LHOrderId",
+            default,
+            deserialize_with = "crate::types::common::lenient::opt_string"
+        )]
         lh_order_id: Option<String>,
         #[serde(rename = "orderStatus", default)]
         order_status: Option<OrderStatus>,
-        #[serde(rename = "reQuantity", default, deserialize_with = "crate::types::common::lenient::opt_i64")]
+        #[serde(
+            rename = "reQuantity",
+            default,
+            deserialize_with = "crate::types::common::lenient::opt_i64"
+        )]
         refundable_quantity: Option<i64>,
         #[serde(rename = "reStatus", default)]
         refund_status: Option<RefundStatus>,
     }
     let code = reply.head.code.number()?;
     let body: Body = reply.body().ok()?;
-    if body.order_status.is_none() && body.refundable_quantity.is_none() && body.refund_status.is_none() {
+    if body.order_status.is_none()
+        && body.refundable_quantity.is_none()
+        && body.refund_status.is_none()
+    {
         return None;
     }
     Some(CancelRefused {

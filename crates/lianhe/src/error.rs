@@ -131,7 +131,10 @@ mod tests {
             assert!(!matches!(known, OrderErrorCode::Unknown(_)));
             assert_eq!(known.code(), code);
         }
-        assert_eq!(OrderErrorCode::from_code(20000), OrderErrorCode::Unknown(20000));
+        assert_eq!(
+            OrderErrorCode::from_code(20000),
+            OrderErrorCode::Unknown(20000)
+        );
         let err = Error::api(tixpay_core::ApiError::new("oops", "x"));
         assert_eq!(OrderErrorCode::from_error(&err), None);
     }

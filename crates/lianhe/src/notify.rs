@@ -84,8 +84,10 @@ impl Notification {
                 r.lh_order_id,
                 r.refund_id.as_deref().unwrap_or("-"),
                 r.code,
-                r.refunded_quantity.map_or_else(|| "-".to_owned(), |q| q.to_string()),
-                r.refund_status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                r.refunded_quantity
+                    .map_or_else(|| "-".to_owned(), |q| q.to_string()),
+                r.refund_status
+                    .map_or_else(|| "-".to_owned(), |s| s.to_string()),
             ),
             Self::Unknown { method, raw } => format!("{method}:{raw}"),
         }
@@ -310,7 +312,8 @@ impl NotificationParser {
         let body_bytes = envelope.body.to_string();
         match method.as_str() {
             "snNotify" => {
-                let b: SnBody = tixpay_core::json::decode(None, body_bytes.as_bytes()).map_err(context)?;
+                let b: SnBody =
+                    tixpay_core::json::decode(None, body_bytes.as_bytes()).map_err(context)?;
                 Ok(Notification::Redeemed(Redemption {
                     code: envelope.code,
                     describe,
@@ -331,7 +334,8 @@ impl NotificationParser {
                 }))
             }
             "reNotify" => {
-                let b: ReBody = tixpay_core::json::decode(None, body_bytes.as_bytes()).map_err(context)?;
+                let b: ReBody =
+                    tixpay_core::json::decode(None, body_bytes.as_bytes()).map_err(context)?;
                 Ok(Notification::Refund(RefundResult {
                     code: envelope.code,
                     describe,

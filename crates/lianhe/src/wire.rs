@@ -19,7 +19,11 @@ struct Outgoing<'a, T> {
 }
 
 /// The request body, serialized once: these bytes are sent.
-pub(crate) fn encode<T: Serialize>(partner_id: i64, body: &T, legacy: bool) -> Result<Bytes, Error> {
+pub(crate) fn encode<T: Serialize>(
+    partner_id: i64,
+    body: &T,
+    legacy: bool,
+) -> Result<Bytes, Error> {
     let out = Outgoing {
         err_code: legacy.then_some(200),
         err_msg: legacy.then_some("success"),
@@ -62,7 +66,9 @@ impl<'de> Deserialize<'de> for Code {
                 .map(Code::Number)
                 .ok_or_else(|| serde::de::Error::custom("code is not an integer")),
             serde_json::Value::String(s) => Ok(Code::Text(s)),
-            other => Err(serde::de::Error::custom(format!("code must be a number or a string, got {other}"))),
+            other => Err(serde::de::Error::custom(format!(
+                "code must be a number or a string, got {other}"
+            ))),
         }
     }
 }
@@ -71,9 +77,16 @@ impl<'de> Deserialize<'de> for Code {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Head {
     pub(crate) code: Code,
-    #[serde(default, deserialize_with = "crate::types::common::lenient::opt_string")]
+    #[serde(
+        default,
+        deserialize_with = "crate::types::common::lenient::opt_string"
+    )]
     pub(crate) describe: Option<String>,
-    #[serde(rename = "totalSize", default, deserialize_with = "crate::types::common::lenient::opt_i64")]
+    #[serde(
+        rename = "totalSize",
+        default,
+        deserialize_with = "crate::types::common::lenient::opt_i64"
+    )]
     pub(crate) total_size: Option<i64>,
 }
 
@@ -93,7 +106,10 @@ pub(crate) struct Reply {
 impl Reply {
     /// Whether `code` is one of `success`.
     pub(crate) fn is_success(&self, success: &[i64]) -> bool {
-        self.head.code.number().is_some_and(|c| success.contains(&c))
+        self.head
+            .code
+            .number()
+            .is_some_and(|c| success.contains(&c))
     }
 
     /// The provider error this reply stands for.
@@ -168,7 +184,11 @@ mod tests {
 
     #[test]
     fn code_as_number_or_string() {
-        let r = parse(&response(200, r#"{"code":"10000","describe":"ok","body":{}}"#)).unwrap();
+        let r = parse(&response(
+            200,
+            r#"{"code":"10000","describe":"ok","body":{}}"#,
+        ))
+        .unwrap();
         assert!(r.is_success(&[10000]));
         let r = parse(&response(200, r#"{"code":10000,"body":{}}"#)).unwrap();
         assert!(r.is_success(&[10000]));

@@ -37,7 +37,10 @@ impl Money {
     /// leading `-`, or anything else is an error.
     pub fn from_yuan_str(text: &str) -> Result<Self, tixpay_core::Error> {
         parse_yuan(text).ok_or_else(|| {
-            tixpay_core::Error::invalid_request("sellPrice", format!("`{text}` is not an amount in yuan with at most two decimals"))
+            tixpay_core::Error::invalid_request(
+                "sellPrice",
+                format!("`{text}` is not an amount in yuan with at most two decimals"),
+            )
         })
     }
 
@@ -62,7 +65,10 @@ fn parse_yuan(text: &str) -> Option<Money> {
         || whole.len() > 15
         || frac.len() > 2
         || (digits.contains('.') && frac.is_empty())
-        || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
     {
         return None;
     }
@@ -103,20 +109,26 @@ impl<'de> Deserialize<'de> for Money {
         match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::Number(n) => {
                 if let Some(i) = n.as_i64() {
-                    return i.checked_mul(100).map(Money).ok_or_else(|| de::Error::custom("amount out of range"));
+                    return i
+                        .checked_mul(100)
+                        .map(Money)
+                        .ok_or_else(|| de::Error::custom("amount out of range"));
                 }
                 // Prices with more than two decimals are rounded to the nearest fen.
-                let f = n.as_f64().ok_or_else(|| de::Error::custom("amount out of range"))?;
+                let f = n
+                    .as_f64()
+                    .ok_or_else(|| de::Error::custom("amount out of range"))?;
                 let fen = (f * 100.0).round();
                 if !fen.is_finite() || fen.abs() > 9.0e15 {
                     return Err(de::Error::custom("amount out of range"));
                 }
                 Ok(Money(fen as i64))
             }
-            serde_json::Value::String(s) => {
-                parse_yuan(s.trim()).ok_or_else(|| de::Error::custom(format!("`{s}` is not an amount in yuan")))
-            }
-            other => Err(de::Error::custom(format!("expected an amount, got {other}"))),
+            serde_json::Value::String(s) => parse_yuan(s.trim())
+                .ok_or_else(|| de::Error::custom(format!("`{s}` is not an amount in yuan"))),
+            other => Err(de::Error::custom(format!(
+                "expected an amount, got {other}"
+            ))),
         }
     }
 }
@@ -436,7 +448,17 @@ mod tests {
         assert_eq!(parse_yuan("12.5"), Some(Money(1250)));
         assert_eq!(parse_yuan("0.07"), Some(Money(7)));
         assert_eq!(parse_yuan("-1.50"), Some(Money(-150)));
-        for bad in ["", ".5", "1.", "1.234", "1,5", "+1", "1e3", "١٢", "9999999999999999"] {
+        for bad in [
+            "",
+            ".5",
+            "1.",
+            "1.234",
+            "1,5",
+            "+1",
+            "1e3",
+            "١٢",
+            "9999999999999999",
+        ] {
             assert_eq!(parse_yuan(bad), None, "{bad}");
         }
         let m: Money = serde_json::from_str("1.15").unwrap();
@@ -453,7 +475,10 @@ mod tests {
     #[test]
     fn visitors_keep_their_shape() {
         let one = Visitors::from(Visitor::new("a", "1"));
-        assert_eq!(serde_json::to_string(&one).unwrap(), r#"{"name":"a","mobile":"1"}"#);
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            r#"{"name":"a","mobile":"1"}"#
+        );
         let many = Visitors::from(vec![Visitor::new("a", "1"), Visitor::new("b", "2")]);
         assert!(serde_json::to_string(&many).unwrap().starts_with('['));
         assert_eq!(many.as_slice().len(), 2);

@@ -68,7 +68,10 @@ fn check_order_fields(
     }
     let visitors = visitor.as_slice();
     if visitors.is_empty() {
-        return Err(Error::invalid_request("visitor", "give at least one visitor"));
+        return Err(Error::invalid_request(
+            "visitor",
+            "give at least one visitor",
+        ));
     }
     for v in visitors {
         required("visitor.name", &v.name)?;
@@ -330,7 +333,11 @@ impl PayOrder {
 pub struct OrderReceipt {
     /// `LHOrderId`: Lianhe's order id (keep it as a string, as the documents advise).
     /// `payOrder` may leave it out on failure.
-    #[serde(rename = "LHOrderId", default, deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "LHOrderId",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
     pub lh_order_id: Option<String>,
     /// `orderStatus`.
     #[serde(rename = "orderStatus")]
@@ -394,13 +401,21 @@ pub struct OrderInfo {
     #[serde(rename = "orderId", default, deserialize_with = "lenient::opt_string")]
     pub order_id: Option<String>,
     /// `LHOrderId`.
-    #[serde(rename = "LHOrderId", default, deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "LHOrderId",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
     pub lh_order_id: Option<String>,
     /// `orderStatus`.
     #[serde(rename = "orderStatus")]
     pub order_status: OrderStatus,
     /// `orderQuantity`: tickets in the order after refunds (订单数量, 扣除退款数之后).
-    #[serde(rename = "orderQuantity", default, deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        rename = "orderQuantity",
+        default,
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub order_quantity: Option<i64>,
     /// `useQuantity` 已消费数量: tickets used.
     #[serde(rename = "useQuantity", default, deserialize_with = "lenient::opt_i64")]
@@ -504,8 +519,15 @@ impl CancelOrder {
     pub fn check(&self) -> Result<(), Error> {
         required("orderId", &self.order_id)?;
         required("LHOrderId", &self.lh_order_id)?;
-        if self.refund_id.as_deref().is_some_and(|r| r.trim().is_empty()) {
-            return Err(Error::invalid_request("refundId", "must not be empty when given"));
+        if self
+            .refund_id
+            .as_deref()
+            .is_some_and(|r| r.trim().is_empty())
+        {
+            return Err(Error::invalid_request(
+                "refundId",
+                "must not be empty when given",
+            ));
         }
         if self.quantity == 0 {
             return Err(Error::invalid_request("quantity", "must be at least 1"));
@@ -539,7 +561,11 @@ pub enum CancelOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelAccepted {
     /// `LHOrderId`.
-    #[serde(rename = "LHOrderId", default, deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "LHOrderId",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
     pub lh_order_id: Option<String>,
     /// `orderStatus`.
     #[serde(rename = "orderStatus")]
@@ -636,7 +662,13 @@ mod tests {
             ..Product::default()
         };
         assert!(order().for_product(&subscribe).validate().is_err());
-        assert!(order().for_product(&subscribe).travel_date("2024-05-01").validate().is_ok());
+        assert!(
+            order()
+                .for_product(&subscribe)
+                .travel_date("2024-05-01")
+                .validate()
+                .is_ok()
+        );
         let mut o = order();
         o.visitor = Visitors::Many(vec![]);
         assert!(o.validate().is_err());
@@ -653,19 +685,37 @@ mod tests {
         assert!(CancelOrder::new("T", "L", 1).check().is_ok());
         assert!(CancelOrder::new("T", "L", 0).check().is_err());
         assert!(CancelOrder::new("", "L", 1).check().is_err());
-        assert!(CancelOrder::new("T", "L", 3).full_refund_only(3).check().is_ok());
+        assert!(
+            CancelOrder::new("T", "L", 3)
+                .full_refund_only(3)
+                .check()
+                .is_ok()
+        );
         let whole = Product {
             deal_id: "1".into(),
             full_refund: Some(1),
             ..Product::default()
         };
-        assert!(CancelOrder::new("T", "L", 1).for_product(&whole, 3).check().is_err());
+        assert!(
+            CancelOrder::new("T", "L", 1)
+                .for_product(&whole, 3)
+                .check()
+                .is_err()
+        );
         let partial = Product {
             deal_id: "1".into(),
             ..Product::default()
         };
-        assert!(CancelOrder::new("T", "L", 1).for_product(&partial, 3).check().is_ok());
+        assert!(
+            CancelOrder::new("T", "L", 1)
+                .for_product(&partial, 3)
+                .check()
+                .is_ok()
+        );
         assert_eq!(CancelOrder::new("T", "L", 1).refund_key(), "T");
-        assert_eq!(CancelOrder::new("T", "L", 1).refund_id("R").refund_key(), "R");
+        assert_eq!(
+            CancelOrder::new("T", "L", 1).refund_id("R").refund_key(),
+            "R"
+        );
     }
 }

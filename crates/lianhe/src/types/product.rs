@@ -59,10 +59,20 @@ impl<'de> Deserialize<'de> for TeamType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Product {
     /// `partnerId`.
-    #[serde(rename = "partnerId", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        rename = "partnerId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub partner_id: Option<i64>,
     /// `LHSupplierId` 供应商ID.
-    #[serde(rename = "LHSupplierId", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "LHSupplierId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub supplier_id: Option<String>,
     /// `LHDealId` 产品ID: what orders refer to.
     #[serde(rename = "LHDealId", deserialize_with = "lenient::string")]
@@ -78,19 +88,43 @@ pub struct Product {
     pub pics: Vec<String>,
     /// `startTime`, as sent. Whether it is the 验票开始时间 of the V2.1 change log is not
     /// confirmed.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "startTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub start_time: Option<String>,
     /// `endTime`, as sent (possibly 验票结束时间, unconfirmed).
-    #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "endTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub end_time: Option<String>,
     /// `beginTime` 产品有效期开始时间, `yyyy-MM-dd HH:mm:ss` (V2.1).
-    #[serde(rename = "beginTime", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "beginTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub begin_time: Option<String>,
     /// `expireTime` 产品有效期结束时间, `yyyy-MM-dd HH:mm:ss` (V2.1).
-    #[serde(rename = "expireTime", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "expireTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub expire_time: Option<String>,
     /// `marketPrice` 市场价 (元).
-    #[serde(rename = "marketPrice", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "marketPrice",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub market_price: Option<Money>,
     /// `sellPrice` 售价 (元): what orders must send as `sellPrice`.
     #[serde(rename = "sellPrice", default, skip_serializing_if = "Option::is_none")]
@@ -99,28 +133,62 @@ pub struct Product {
     #[serde(rename = "buyPrice", default, skip_serializing_if = "Option::is_none")]
     pub buy_price: Option<Money>,
     /// `stock` 库存.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub stock: Option<i64>,
     /// `allowday`, as sent; undocumented (perhaps days of advance booking).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub allowday: Option<i64>,
     /// `aftertime`, as sent; undocumented (perhaps a same-day cut-off).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub aftertime: Option<i64>,
     /// `canRefund`, as sent; undocumented (perhaps 1 = refundable).
-    #[serde(rename = "canRefund", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        rename = "canRefund",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub can_refund: Option<i64>,
     /// `fullRefund` 是否仅支持整单退款 (V2.2): 1 means whole-order refunds only.
-    #[serde(rename = "fullRefund", default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        rename = "fullRefund",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub full_refund: Option<i64>,
     /// `servicePhone` 服务电话设置 (V2.1), structure undocumented: raw JSON.
-    #[serde(rename = "servicePhone", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "servicePhone",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_phone: Option<serde_json::Value>,
     /// `refundRule` 退款规则 (V2.1), structure undocumented: raw JSON.
-    #[serde(rename = "refundRule", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "refundRule",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund_rule: Option<serde_json::Value>,
     /// `purchaseNote` 图文说明, structure undocumented: raw JSON (absent with `simples`).
-    #[serde(rename = "purchaseNote", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "purchaseNote",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub purchase_note: Option<serde_json::Value>,
     /// Every other field the server sent, unchanged.
     #[serde(flatten)]
@@ -231,7 +299,10 @@ impl GetTeam {
 
     pub(crate) fn validate(&self) -> Result<(), tixpay_core::Error> {
         if self.page_size == Some(0) {
-            return Err(tixpay_core::Error::invalid_request("pageSize", "must be at least 1"));
+            return Err(tixpay_core::Error::invalid_request(
+                "pageSize",
+                "must be at least 1",
+            ));
         }
         match &self.deal_ids {
             Some(ids) if ids.is_empty() => Err(tixpay_core::Error::invalid_request(
@@ -289,7 +360,12 @@ mod tests {
         assert!(GetTeam::page(0, 0).validate().is_err());
         assert!(GetTeam::by_ids(Vec::<String>::new()).validate().is_err());
         assert!(GetTeam::by_ids([" "]).validate().is_err());
-        assert!(GetTeam::page(1, 20).source(ProductSource::Own).validate().is_ok());
+        assert!(
+            GetTeam::page(1, 20)
+                .source(ProductSource::Own)
+                .validate()
+                .is_ok()
+        );
         assert_eq!(
             serde_json::to_string(&GetTeam::page(1, 2).source(ProductSource::Own)).unwrap(),
             r#"{"method":"page","currentPage":1,"pageSize":2,"system":false}"#

@@ -1,0 +1,548 @@
+//! One wiremock test per method: the exact request (headers with a fixed clock, JSON body)
+//! and the decoding of success and failure replies; then the fault cases.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tixpay_core::crypto::{base64, hmac_sha1};
+use tixpay_core::retry::InstantSleep;
+use tixpay_core::{ErrorKind, FixedClock, HttpClient, RetryPolicy, Secret};
+use tixpay_lianhe::{
+    CancelOrder, CancelOutcome, Client, Config, CreateOrder, GetTeam, Money, NewOrder,
+    OrderErrorCode, OrderStatus, PayOrder, QueryOrder, RefundStatus, ResendVoucher, Visitor,
+    VoucherType,
+};
+use wiremock::matchers::{body_string, method, path, query_param};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+
+/// Matches one header's whole raw value (wiremock's `header` splits values on commas, and
+/// RFC 1123 dates contain one).
+struct Header(&'static str, String);
+
+impl Match for Header {
+    fn matches(&self, request: &Request) -> bool {
+        request
+            .headers
+            .get(self.0)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == self.1)
+    }
+}
+
+fn header(name: &'static str, value: impl Into<String>) -> Header {
+    Header(name, value.into())
+}
+
+const SECRET: &str = "0123456789abcdef-not-a-real-secret";
+const DATE: &str = "Wed, 06 May 2015 10:34:20 GMT";
+const NOW: i64 = 1_430_908_460;
+
+fn config(server: &MockServer) -> Config {
+    Config::new(3528, "testapi", Secret::new(SECRET))
+        .base_url(server.uri())
+        .clock(Arc::new(FixedClock::from_seconds(NOW)))
+}
+
+fn client(server: &MockServer) -> Client {
+    let http = HttpClient::builder()
+        .sleep(Arc::new(InstantSleep::default()))
+        .attempt_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    Client::with_http_client(config(server), http)
+}
+
+/// The Authorization header computed independently of the crate's signer.
+fn expected_authorization(lh_method: &str) -> String {
+    let to_sign = format!("POST /openapi/index.php?method={lh_method}\n{DATE}");
+    format!(
+        "LH testapi:{}",
+        base64::encode(hmac_sha1(SECRET.as_bytes(), to_sign.as_bytes()))
+    )
+}
+
+async fn expect(server: &MockServer, lh_method: &str, body: &str, reply: &str) {
+    Mock::given(method("POST"))
+        .and(path("/openapi/index.php"))
+        .and(query_param("method", lh_method))
+        .and(header("content-type", "application/json; charset=utf-8"))
+        .and(header("partnerid", "3528"))
+        .and(header("date", DATE))
+        .and(header("version", "2.1"))
+        .and(header("authorization", expected_authorization(lh_method)))
+        .and(body_string(body))
+        .respond_with(ResponseTemplate::new(200).set_body_string(reply.to_owned()))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[test]
+fn j1_golden_header() {
+    assert_eq!(
+        expected_authorization("creatOrder"),
+        "LH testapi:LPFj3zf7Bhbfu52GjJD8TVAmLz0="
+    );
+}
+
+#[tokio::test]
+async fn get_team_page_and_multi() {
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "getTeam",
+        r#"{"partnerId":3528,"body":{"method":"page","currentPage":0,"pageSize":20}}"#,
+        r#"{"code":10000,"describe":"success","partnerId":3528,"totalSize":40,"body":[{"partnerId":3528,"LHSupplierId":"string","LHDealId":"852","teamType":"normal","name":"string","pics":["string"],"startTime":"string","endTime":"string","beginTime":"string","expireTime":"string","marketPrice":1.5,"sellPrice":1,"buyPrice":0.5,"stock":990,"allowday":0,"aftertime":0,"canRefund":1,"fullRefund":0}]}"#,
+    )
+    .await;
+    let page = client(&server)
+        .get_team(&GetTeam::page(0, 20))
+        .await
+        .unwrap();
+    assert_eq!(page.total_size, Some(40));
+    assert_eq!(page.products.len(), 1);
+    let p = &page.products[0];
+    assert_eq!(p.deal_id, "852");
+    assert_eq!(p.market_price, Some(Money::from_fen(150)));
+    assert_eq!(p.sell_price, Some(Money::from_fen(100)));
+    assert_eq!(p.stock, Some(990));
+
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "getTeam",
+        r#"{"partnerId":3528,"body":{"method":"multi","LHDealIds":["852"]}}"#,
+        r#"{"code":20000,"describe":"执行失败","partnerId":3528,"body":[]}"#,
+    )
+    .await;
+    let err = client(&server)
+        .get_team(&GetTeam::by_ids(["852"]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("20000"));
+    assert_eq!(err.operation(), Some("getTeam"));
+    assert!(err.to_string().contains("执行失败"), "{err}");
+}
+
+fn visitor() -> Visitor {
+    Visitor::new("张三", "13800000000")
+}
+
+#[tokio::test]
+async fn new_order_success_and_order_error_code() {
+    let server = MockServer::start().await;
+    let body = r#"{"partnerId":3528,"body":{"orderId":"T1","payId":"P1","LHDealId":"852","sellPrice":99.9,"quantity":3,"travelDate":"2024-05-01","visitor":{"name":"张三","mobile":"13800000000"}}}"#;
+    expect(
+        &server,
+        "newOrder",
+        body,
+        r#"{"code":10000,"describe":"执行成功","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":3,"voucherType":0,"voucher":"156465465858"}}"#,
+    )
+    .await;
+    let order = NewOrder::new("T1", "852", Money::from_fen(9990), 3, visitor())
+        .pay_id("P1")
+        .travel_date("2024-05-01");
+    let receipt = client(&server).new_order(&order).await.unwrap();
+    assert_eq!(receipt.lh_order_id.as_deref(), Some("15354"));
+    assert_eq!(receipt.order_status, OrderStatus(3));
+    assert_eq!(receipt.voucher_type, VoucherType::SmsCode);
+    assert_eq!(receipt.voucher.as_deref(), Some("156465465858"));
+
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "newOrder",
+        body,
+        r#"{"code":10009,"describe":"库存不足,产品已超售","partnerId":3528,"body":{}}"#,
+    )
+    .await;
+    let err = client(&server).new_order(&order).await.unwrap_err();
+    assert_eq!(
+        OrderErrorCode::from_error(&err),
+        Some(OrderErrorCode::OutOfStock)
+    );
+    assert!(!err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn create_order_uses_the_provider_spelling() {
+    let server = MockServer::start().await;
+    let body = r#"{"partnerId":3528,"body":{"orderId":"T2","LHDealId":"852","sellPrice":100,"quantity":1,"visitor":[{"name":"张三","mobile":"13800000000"},{"name":"李四","mobile":"13900000000","credentials":"110101199001011234"}]}}"#;
+    expect(
+        &server,
+        "creatOrder",
+        body,
+        r#"{"code":10000,"describe":"执行成功","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":2,"voucherType":0,"voucher":""}}"#,
+    )
+    .await;
+    let visitors = vec![
+        visitor(),
+        Visitor::new("李四", "13900000000").credentials("110101199001011234"),
+    ];
+    let order = CreateOrder::new("T2", "852", Money::from_yuan(100), 1, visitors);
+    let receipt = client(&server).create_order(&order).await.unwrap();
+    assert_eq!(receipt.order_status, OrderStatus(2));
+    assert_eq!(receipt.voucher.as_deref(), Some(""));
+
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "creatOrder",
+        body,
+        r#"{"code":20000,"describe":"执行失败","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":3,"voucherType":0,"voucher":""}}"#,
+    )
+    .await;
+    let err = client(&server).create_order(&order).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("20000"));
+    assert!(err.as_api().unwrap().body.starts_with(b"{\"code\":20000"));
+}
+
+#[tokio::test]
+async fn pay_order_success_and_failure_without_lh_order_id() {
+    let server = MockServer::start().await;
+    let created = CreateOrder::new("T3", "852", Money::from_yuan(100), 1, visitor());
+    let body = r#"{"partnerId":3528,"body":{"orderId":"T3","LHOrderId":"15354","payId":"BANK-1","LHDealId":"852","sellPrice":100,"quantity":1,"visitor":{"name":"张三","mobile":"13800000000"}}}"#;
+    expect(
+        &server,
+        "payOrder",
+        body,
+        r#"{"code":10000,"describe":"执行成功","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":4,"voucherType":0,"voucher":"156465465858"}}"#,
+    )
+    .await;
+    let pay = PayOrder::new(&created, "15354").pay_id("BANK-1");
+    let receipt = client(&server).pay_order(&pay).await.unwrap();
+    assert_eq!(receipt.order_status, OrderStatus(4));
+
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "payOrder",
+        body,
+        r#"{"code":20000,"describe":"执行失败","partnerId":3528,"body":{"orderStatus":5,"voucherType":0,"voucher":""}}"#,
+    )
+    .await;
+    let err = client(&server).pay_order(&pay).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("20000"));
+}
+
+#[tokio::test]
+async fn query_order_codes_200_and_300() {
+    let server = MockServer::start().await;
+    let body = r#"{"partnerId":3528,"body":{"orderId":"partnerorderid15354","LHOrderId":"15354"}}"#;
+    expect(
+        &server,
+        "queryOrder",
+        body,
+        r#"{"code":200,"describe":"执行成功","partnerId":3528,"body":{"orderId":"partnerorderid15354","LHOrderId":"15354","orderStatus":8,"orderQuantity":6,"useQuantity":3,"reQuantity":1,"reStatus":2}}"#,
+    )
+    .await;
+    let q = QueryOrder::new("partnerorderid15354", "15354");
+    let info = client(&server).query_order(&q).await.unwrap();
+    assert_eq!(info.order_status, OrderStatus(8));
+    assert_eq!(info.order_quantity, Some(6));
+    assert_eq!(info.used_quantity, Some(3));
+    assert_eq!(info.refunded_quantity, Some(1));
+    assert_eq!(info.refund_status, Some(RefundStatus(2)));
+
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "queryOrder",
+        body,
+        r#"{"code":300,"describe":"未找到订单","partnerId":3528,"body":{"orderId":"partnerorderid15354","LHOrderId":"15354","orderStatus":0}}"#,
+    )
+    .await;
+    let err = client(&server).query_order(&q).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("300"));
+    assert!(err.to_string().contains("未找到订单"));
+}
+
+#[tokio::test]
+async fn cancel_order_accepted_and_refused() {
+    let server = MockServer::start().await;
+    let body = r#"{"partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354","refundId":"RF1","quantity":3}}"#;
+    expect(
+        &server,
+        "cancelOrder",
+        body,
+        r#"{"code":10000,"describe":"执行成功","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":6,"reQuantity":3}}"#,
+    )
+    .await;
+    let cancel = CancelOrder::new("T1", "15354", 3).refund_id("RF1");
+    match client(&server).cancel_order(&cancel).await.unwrap() {
+        CancelOutcome::Accepted(a) => {
+            assert_eq!(a.order_status, OrderStatus(6));
+            assert_eq!(a.refundable_quantity, Some(3));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "cancelOrder",
+        body,
+        r#"{"code":20000,"describe":"执行失败","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":7,"reQuantity":0,"reStatus":2}}"#,
+    )
+    .await;
+    match client(&server).cancel_order(&cancel).await.unwrap() {
+        CancelOutcome::Refused(r) => {
+            assert_eq!(r.code, 20000);
+            assert_eq!(r.describe, "执行失败");
+            assert_eq!(r.refundable_quantity, Some(0));
+            assert_eq!(r.order_status, Some(OrderStatus(7)));
+            assert_eq!(r.refund_status, Some(RefundStatus(2)));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A failure that carries no order state is an ordinary provider error.
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "cancelOrder",
+        body,
+        r#"{"code":20000,"describe":"签名错误","partnerId":3528,"body":{}}"#,
+    )
+    .await;
+    let err = client(&server).cancel_order(&cancel).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("20000"));
+}
+
+#[tokio::test]
+async fn send_resends_the_voucher() {
+    let server = MockServer::start().await;
+    let body = r#"{"partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354"}}"#;
+    expect(
+        &server,
+        "send",
+        body,
+        r#"{"code":10000,"describe":"执行成功","partnerId":3528,"body":{"voucherType":1,"voucher":"158965846238"}}"#,
+    )
+    .await;
+    let v = client(&server)
+        .resend_voucher(&ResendVoucher::new("T1", "15354"))
+        .await
+        .unwrap();
+    assert_eq!(v.voucher_type, VoucherType::QrCode);
+    assert_eq!(v.voucher.as_deref(), Some("158965846238"));
+
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "send",
+        body,
+        r#"{"code":20000,"describe":"执行失败","partnerId":3528,"body":{"voucherType":0,"voucher":""}}"#,
+    )
+    .await;
+    let err = client(&server)
+        .resend_voucher(&ResendVoucher::new("T1", "15354"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("20000"));
+}
+
+#[tokio::test]
+async fn legacy_envelope_fields_are_opt_in() {
+    let server = MockServer::start().await;
+    Mock::given(body_string(
+        r#"{"errCode":200,"errMsg":"success","partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354"}}"#,
+    ))
+    .respond_with(ResponseTemplate::new(200).set_body_string(
+        r#"{"code":10000,"describe":"ok","partnerId":3528,"body":{"voucherType":0,"voucher":"1"}}"#,
+    ))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let client = Client::with_http_client(
+        config(&server).legacy_envelope_fields(true),
+        HttpClient::new().unwrap(),
+    );
+    client
+        .resend_voucher(&ResendVoucher::new("T1", "15354"))
+        .await
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Faults
+
+async fn reply_always(server: &MockServer, template: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .mount(server)
+        .await;
+}
+
+async fn hits(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_before_sending() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let zero = NewOrder::new("T1", "852", Money::from_yuan(1), 0, visitor());
+    let err = c.new_order(&zero).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::InvalidRequest { .. }));
+    assert!(!err.may_have_been_sent());
+    assert_eq!(err.operation(), Some("newOrder"));
+    let bad_date =
+        NewOrder::new("T1", "852", Money::from_yuan(1), 1, visitor()).travel_date("01/05/2024");
+    assert!(c.new_order(&bad_date).await.is_err());
+    assert!(
+        c.cancel_order(&CancelOrder::new("T1", "", 1))
+            .await
+            .is_err()
+    );
+    assert!(c.query_order(&QueryOrder::new("", "1")).await.is_err());
+    assert_eq!(hits(&server).await, 0);
+}
+
+#[tokio::test]
+async fn timeout_retries_reads_but_not_orders() {
+    let server = MockServer::start().await;
+    reply_always(
+        &server,
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(3)),
+    )
+    .await;
+    let c = client(&server);
+    let err = c
+        .new_order(&NewOrder::new(
+            "T1",
+            "852",
+            Money::from_yuan(1),
+            1,
+            visitor(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Timeout { .. }));
+    assert!(err.is_outcome_unknown());
+    assert_eq!(hits(&server).await, 1);
+
+    let err = c
+        .query_order(&QueryOrder::new("T1", "1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Timeout { .. }));
+    assert_eq!(hits(&server).await, 1 + 3);
+}
+
+#[tokio::test]
+async fn keyed_writes_retry_when_enabled() {
+    let server = MockServer::start().await;
+    reply_always(&server, ResponseTemplate::new(503)).await;
+    let http = HttpClient::builder()
+        .sleep(Arc::new(InstantSleep::default()))
+        .retry_policy(RetryPolicy::default().max_attempts(2))
+        .build()
+        .unwrap();
+    let c = Client::with_http_client(config(&server).retry_keyed_writes(true), http);
+    let err = c
+        .cancel_order(&CancelOrder::new("T1", "15354", 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Http { .. }), "{err:?}");
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].body, received[1].body);
+}
+
+#[tokio::test]
+async fn five_hundred_and_html_pages() {
+    let server = MockServer::start().await;
+    reply_always(
+        &server,
+        ResponseTemplate::new(502).set_body_string("<html><body>Bad Gateway</body></html>"),
+    )
+    .await;
+    let err = client(&server)
+        .resend_voucher(&ResendVoucher::new("T1", "1"))
+        .await
+        .unwrap_err();
+    match err.kind() {
+        ErrorKind::Http {
+            status,
+            body_excerpt,
+            ..
+        } => {
+            assert_eq!(status.as_u16(), 502);
+            assert!(body_excerpt.contains("Bad Gateway"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let server = MockServer::start().await;
+    reply_always(
+        &server,
+        ResponseTemplate::new(200).set_body_string("<html>维护中</html>"),
+    )
+    .await;
+    let err = client(&server)
+        .query_order(&QueryOrder::new("T1", "1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
+    assert!(err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn truncated_json_and_wrong_types_name_the_path() {
+    let server = MockServer::start().await;
+    reply_always(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_string(r#"{"code":200,"describe":"ok","body":{"orderStatus":8,"useQu"#),
+    )
+    .await;
+    let err = client(&server)
+        .query_order(&QueryOrder::new("T1", "1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }));
+
+    let server = MockServer::start().await;
+    reply_always(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_string(r#"{"code":200,"body":{"orderStatus":"eight"}}"#),
+    )
+    .await;
+    let err = client(&server)
+        .query_order(&QueryOrder::new("T1", "1"))
+        .await
+        .unwrap_err();
+    match err.kind() {
+        ErrorKind::Decode { path, .. } => assert_eq!(path.as_deref(), Some("body.orderStatus")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unknown_statuses_and_string_codes_decode() {
+    let server = MockServer::start().await;
+    reply_always(
+        &server,
+        ResponseTemplate::new(200).set_body_string(
+            r#"{"code":"200","describe":"ok","partnerId":"3528","body":{"orderId":"T1","LHOrderId":15354,"orderStatus":"42","orderQuantity":"6","useQuantity":0,"reStatus":99,"newField":{"x":1}}}"#,
+        ),
+    )
+    .await;
+    let info = client(&server)
+        .query_order(&QueryOrder::new("T1", "15354"))
+        .await
+        .unwrap();
+    assert_eq!(info.order_status, OrderStatus(42));
+    assert_eq!(info.lh_order_id.as_deref(), Some("15354"));
+    assert_eq!(info.order_quantity, Some(6));
+    assert_eq!(info.refund_status, Some(RefundStatus(99)));
+    assert_eq!(info.extra["newField"]["x"], 1);
+}
