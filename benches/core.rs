@@ -20,55 +20,13 @@ use std::time::Duration;
 use aws_lc_rs::{aead, digest, hmac, rand, signature};
 use criterion::{Criterion, criterion_group, criterion_main};
 use md5::Digest as _;
+
+mod support;
 use tixpay_core::crypto::{self, AesGcmKey, HmacAlgorithm, HmacKey, RsaPrivateKey, RsaPublicKey};
 use tixpay_core::{HttpClient, Idempotency, NoAuth, Operation, ReqwestTransport};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const BODY: &str = r#"{"partnerId":1985,"body":{"orderId":"T20240101001","LHOrderId":"15354"}}"#;
 const REPLY: &str = r#"{"code":10000,"describe":"执行成功","partnerId":1985,"body":{"LHOrderId":"15354","orderStatus":8}}"#;
-
-/// A minimal keep-alive HTTP/1.1 server: reads a request (headers + content-length body)
-/// and answers a fixed JSON reply. Minimal so that the measurement is the client's.
-async fn serve(listener: tokio::net::TcpListener) {
-    loop {
-        let Ok((mut socket, _)) = listener.accept().await else {
-            return;
-        };
-        tokio::spawn(async move {
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{REPLY}",
-                REPLY.len()
-            );
-            let mut buf = Vec::with_capacity(4096);
-            let mut chunk = [0u8; 4096];
-            loop {
-                // Read until a whole request is buffered.
-                let complete = loop {
-                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if buf.len() >= end + 4 + len {
-                            break Some(end + 4 + len);
-                        }
-                    }
-                    match socket.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break None,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                };
-                let Some(used) = complete else { return };
-                buf.drain(..used);
-                if socket.write_all(reply.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
-}
 
 fn bench_call(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -76,12 +34,7 @@ fn bench_call(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let addr = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener));
-        addr
-    });
+    let addr = support::start_server(&runtime, REPLY);
     let url = format!("http://{addr}/openapi/index.php?method=queryOrder");
 
     let client = HttpClient::builder()
