@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | [`core`] | `tixpay-core`: transport, retries, errors, crypto, secrets, clock, sandbox kit | always |
 //! | `lianhe` | `tixpay-lianhe`: 联合票务 Lianhe ticket distribution | `lianhe` |
+//! | `leshua` | `tixpay-leshua`: 乐刷 LeShua payment gateway | `leshua` |
 //!
 //! Every client in the family shares the same rules:
 //!
@@ -39,6 +40,11 @@ pub use tixpay_core as core;
 #[cfg(feature = "lianhe")]
 #[cfg_attr(docsrs, doc(cfg(feature = "lianhe")))]
 pub use tixpay_lianhe as lianhe;
+
+/// 乐刷 LeShua payment gateway (feature `leshua`).
+#[cfg(feature = "leshua")]
+#[cfg_attr(docsrs, doc(cfg(feature = "leshua")))]
+pub use tixpay_leshua as leshua;
 
 /// The README's examples, compiled as doctests so that they stay true.
 #[cfg(doctest)]

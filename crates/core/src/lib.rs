@@ -18,7 +18,7 @@
 //!   twice unless the provider de-duplicates it by a key we send unchanged.
 //! - [`error`]: the family's one [`Error`], which says whether the request may have been sent.
 //! - [`crypto`]: MD5, SHA-256, HMAC, RSA-SHA256, AES-256-GCM, constant-time comparison.
-//! - [`Secret`], [`Clock`], [`NonceSource`], [`SortedParams`], [`datetime`], [`json`].
+//! - [`Secret`], [`Clock`], [`NonceSource`], [`SortedParams`], [`Fen`], [`datetime`], [`json`].
 //! - `sandbox` (feature): the simulators' server, state and webhook delivery.
 //! - `test-util` (feature): [`test_util::MockTransport`].
 //!
@@ -52,6 +52,7 @@ pub mod crypto;
 pub mod datetime;
 pub mod error;
 pub mod json;
+pub mod money;
 pub mod nonce;
 pub mod params;
 pub mod retry;
@@ -66,6 +67,7 @@ pub use bytes::Bytes;
 pub use client::{Authenticate, HttpClient, HttpClientBuilder, NoAuth, Operation};
 pub use clock::{Clock, FixedClock, OffsetClock, SharedClock, SystemClock};
 pub use error::{ApiError, Error, ErrorKind, SignatureSubject, TimeoutPhase};
+pub use money::Fen;
 pub use nonce::{FixedNonce, NonceSource, RandomNonce, SequenceNonce, SharedNonce};
 pub use params::SortedParams;
 pub use retry::{Idempotency, RetryPolicy};

@@ -1,0 +1,837 @@
+//! Public request and reply types.
+
+use std::fmt;
+
+use tixpay_core::{Error, Fen};
+
+/// A reply's or notification's fields, in document order, exactly as received.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Fields(pub(crate) Vec<(String, String)>);
+
+impl Fields {
+    /// The value of `name`, if present (empty strings included).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `name` when present and not empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// Every field, in document order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    pub(crate) fn borrowed(&self) -> Vec<(&str, &str)> {
+        self.iter().collect()
+    }
+
+    pub(crate) fn string(&self, name: &str) -> Option<String> {
+        self.non_empty(name).map(str::to_owned)
+    }
+
+    pub(crate) fn fen(&self, name: &str) -> Option<Fen> {
+        self.non_empty(name).and_then(Fen::parse)
+    }
+}
+
+/// 支付方式 `pay_way`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PayWay {
+    /// `WXZF`: WeChat Pay.
+    Wechat,
+    /// `ZFBZF`: Alipay.
+    Alipay,
+    /// `UPSMZF`: UnionPay QR.
+    UnionPay,
+    /// Another value, kept as sent (`DCPAY` appears in newer clients).
+    Unknown(String),
+}
+
+impl PayWay {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Wechat => "WXZF",
+            Self::Alipay => "ZFBZF",
+            Self::UnionPay => "UPSMZF",
+            Self::Unknown(s) => s,
+        }
+    }
+
+    /// Reads a wire value.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "WXZF" => Self::Wechat,
+            "ZFBZF" => Self::Alipay,
+            "UPSMZF" => Self::UnionPay,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+/// 订单状态 `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OrderStatus {
+    /// 0 支付中: still paying; query again.
+    Paying,
+    /// 2 支付成功.
+    Paid,
+    /// 6 订单关闭.
+    Closed,
+    /// 8 支付失败.
+    PayFailed,
+    /// 10 退款中.
+    Refunding,
+    /// 11 退款成功.
+    Refunded,
+    /// 12 退款失败.
+    RefundFailed,
+    /// Another value, kept as sent (30–33 appear in POS notifications).
+    Unknown(String),
+}
+
+impl OrderStatus {
+    /// Reads a wire value.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "0" => Self::Paying,
+            "2" => Self::Paid,
+            "6" => Self::Closed,
+            "8" => Self::PayFailed,
+            "10" => Self::Refunding,
+            "11" => Self::Refunded,
+            "12" => Self::RefundFailed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Paying => "0",
+            Self::Paid => "2",
+            Self::Closed => "6",
+            Self::PayFailed => "8",
+            Self::Refunding => "10",
+            Self::Refunded => "11",
+            Self::RefundFailed => "12",
+            Self::Unknown(s) => s,
+        }
+    }
+
+    /// Whether the status will not change by itself (paid, closed, failed, refunded,
+    /// refund failed).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Paid | Self::Closed | Self::PayFailed | Self::Refunded | Self::RefundFailed
+        )
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which order: the merchant's `third_order_id` or LeShua's `leshua_order_id` ("必填1个,
+/// 优先使用leshua_order_id").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OrderRef {
+    /// `third_order_id` (≤ 64).
+    ThirdOrderId(String),
+    /// `leshua_order_id` (≤ 32).
+    LeshuaOrderId(String),
+}
+
+impl OrderRef {
+    pub(crate) fn field(&self) -> (&'static str, &str) {
+        match self {
+            Self::ThirdOrderId(id) => ("third_order_id", id),
+            Self::LeshuaOrderId(id) => ("leshua_order_id", id),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        let (name, value) = self.field();
+        let max = if name == "third_order_id" { 64 } else { 32 };
+        check_id(name, value, max)
+    }
+
+    /// The id, whichever it is.
+    pub fn id(&self) -> &str {
+        self.field().1
+    }
+}
+
+/// Which refund: the merchant's `merchant_refund_id` or LeShua's `leshua_refund_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefundRef {
+    /// `merchant_refund_id` (≤ 64).
+    MerchantRefundId(String),
+    /// `leshua_refund_id` (≤ 32).
+    LeshuaRefundId(String),
+}
+
+impl RefundRef {
+    pub(crate) fn field(&self) -> (&'static str, &str) {
+        match self {
+            Self::MerchantRefundId(id) => ("merchant_refund_id", id),
+            Self::LeshuaRefundId(id) => ("leshua_refund_id", id),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        match self {
+            Self::MerchantRefundId(id) => check_refund_id(id),
+            Self::LeshuaRefundId(id) => check_id("leshua_refund_id", id, 32),
+        }
+    }
+}
+
+pub(crate) fn check_len(name: &str, value: &str, max: usize) -> Result<(), Error> {
+    let len = value.chars().count();
+    if len > max {
+        return Err(Error::invalid_request(
+            name,
+            format!("is {len} characters; the limit is {max}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_id(name: &str, value: &str, max: usize) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid_request(name, "is required"));
+    }
+    check_len(name, value, max)
+}
+
+/// `merchant_refund_id`: required, at most 64 characters, letters and digits only (the
+/// manual allows letters; public clients report that `_` and other symbols are refused).
+pub(crate) fn check_refund_id(id: &str) -> Result<(), Error> {
+    check_id("merchant_refund_id", id, 64)?;
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::invalid_request(
+            "merchant_refund_id",
+            "use letters and digits only",
+        ));
+    }
+    Ok(())
+}
+
+fn check_amount(name: &str, amount: Fen) -> Result<(), Error> {
+    if amount.is_zero() {
+        return Err(Error::invalid_request(name, "must be above zero"));
+    }
+    check_len(name, &amount.to_string(), 10)
+}
+
+/// How a `get_tdcode` order is paid (`jspay_flag`), with the fields each mode requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayMode {
+    /// 0: scan a QR code (Native); the reply carries `td_code`.
+    Native,
+    /// 1: WeChat official account / Alipay 服务窗 / UnionPay JS (`sub_openid` required); the
+    /// reply carries `jspay_info`.
+    Jsapi {
+        /// `sub_openid` of the payer.
+        sub_openid: String,
+    },
+    /// 2: 简易支付, redirect to LeShua's cashier (`jump_url` required); the reply carries
+    /// `jspay_url`.
+    Cashier {
+        /// `jump_url` after payment.
+        jump_url: String,
+    },
+    /// 3: WeChat / Alipay mini-program (`sub_openid` required); the reply carries
+    /// `jspay_info`.
+    MiniProgram {
+        /// `sub_openid` of the payer.
+        sub_openid: String,
+    },
+}
+
+impl PayMode {
+    fn flag(&self) -> &'static str {
+        match self {
+            Self::Native => "0",
+            Self::Jsapi { .. } => "1",
+            Self::Cashier { .. } => "2",
+            Self::MiniProgram { .. } => "3",
+        }
+    }
+}
+
+macro_rules! optional_setters {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $name(mut self, value: impl Into<String>) -> Self {
+                self.$name = Some(value.into());
+                self
+            }
+        )*
+    };
+}
+
+/// `get_tdcode` (统一下单): a QR, JSAPI, cashier or mini-program payment.
+///
+/// ```
+/// use tixpay_core::Fen;
+/// use tixpay_leshua::{PayMode, PayWay, UnifiedOrder};
+///
+/// let order = UnifiedOrder::new(PayWay::Wechat, "NL2019032218253280439", Fen::new(100), PayMode::Native)
+///     .notify_url("https://reseller.example/leshua/notify")
+///     .body("景区门票 x3");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnifiedOrder {
+    /// `pay_way`.
+    pub pay_way: PayWay,
+    /// `third_order_id`: the merchant's order id (≤ 64).
+    pub third_order_id: String,
+    /// `amount` in fen.
+    pub amount: Fen,
+    /// `jspay_flag` and its fields.
+    pub mode: PayMode,
+    /// `appid` (≤ 32).
+    pub appid: Option<String>,
+    /// `notify_url` (≤ 128).
+    pub notify_url: Option<String>,
+    /// `client_ip` (≤ 16).
+    pub client_ip: Option<String>,
+    /// `body` (≤ 256).
+    pub body: Option<String>,
+    /// `shop_no` (≤ 16).
+    pub shop_no: Option<String>,
+    /// `pos_no` (≤ 16).
+    pub pos_no: Option<String>,
+    /// `attach`, echoed back (≤ 96).
+    pub attach: Option<String>,
+    /// `extend_business_params` (JSON text).
+    pub extend_business_params: Option<String>,
+    /// Fields public clients send that the manual's truncated table does not show
+    /// (`limit_pay`, `goods_tag`, `order_expiration`, …), sent as given.
+    pub extra: Vec<(String, String)>,
+}
+
+impl UnifiedOrder {
+    /// An order with the required fields.
+    pub fn new(
+        pay_way: PayWay,
+        third_order_id: impl Into<String>,
+        amount: Fen,
+        mode: PayMode,
+    ) -> Self {
+        Self {
+            pay_way,
+            third_order_id: third_order_id.into(),
+            amount,
+            mode,
+            appid: None,
+            notify_url: None,
+            client_ip: None,
+            body: None,
+            shop_no: None,
+            pos_no: None,
+            attach: None,
+            extend_business_params: None,
+            extra: Vec::new(),
+        }
+    }
+
+    optional_setters!(
+        /// Sets `appid`.
+        appid,
+        /// Sets `notify_url`.
+        notify_url,
+        /// Sets `client_ip`.
+        client_ip,
+        /// Sets `body`.
+        body,
+        /// Sets `shop_no`.
+        shop_no,
+        /// Sets `pos_no`.
+        pos_no,
+        /// Sets `attach`.
+        attach,
+        /// Sets `extend_business_params` (JSON text).
+        extend_business_params,
+    );
+
+    /// Adds a field the manual's table does not show (sent and signed as given).
+    #[must_use]
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra.push((name.into(), value.into()));
+        self
+    }
+
+    pub(crate) fn fields(&self) -> Vec<(String, String)> {
+        let mut f = vec![
+            ("pay_way".to_owned(), self.pay_way.as_str().to_owned()),
+            ("third_order_id".to_owned(), self.third_order_id.clone()),
+            ("amount".to_owned(), self.amount.to_string()),
+            ("jspay_flag".to_owned(), self.mode.flag().to_owned()),
+        ];
+        match &self.mode {
+            PayMode::Jsapi { sub_openid } | PayMode::MiniProgram { sub_openid } => {
+                f.push(("sub_openid".to_owned(), sub_openid.clone()));
+            }
+            PayMode::Cashier { jump_url } => f.push(("jump_url".to_owned(), jump_url.clone())),
+            PayMode::Native => {}
+        }
+        for (name, value) in [
+            ("appid", &self.appid),
+            ("notify_url", &self.notify_url),
+            ("client_ip", &self.client_ip),
+            ("body", &self.body),
+            ("shop_no", &self.shop_no),
+            ("pos_no", &self.pos_no),
+            ("attach", &self.attach),
+            ("extend_business_params", &self.extend_business_params),
+        ] {
+            if let Some(v) = value {
+                f.push((name.to_owned(), v.clone()));
+            }
+        }
+        f.extend(self.extra.iter().cloned());
+        f
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        check_id("third_order_id", &self.third_order_id, 64)?;
+        check_amount("amount", self.amount)?;
+        if let PayWay::Unknown(w) = &self.pay_way {
+            check_id("pay_way", w, 16)?;
+        }
+        match &self.mode {
+            PayMode::Jsapi { sub_openid } | PayMode::MiniProgram { sub_openid } => {
+                check_id("sub_openid", sub_openid, 32)?;
+            }
+            PayMode::Cashier { jump_url } => check_id("jump_url", jump_url, 128)?,
+            PayMode::Native => {}
+        }
+        for (name, value, max) in [
+            ("appid", &self.appid, 32),
+            ("notify_url", &self.notify_url, 128),
+            ("client_ip", &self.client_ip, 16),
+            ("body", &self.body, 256),
+            ("shop_no", &self.shop_no, 16),
+            ("pos_no", &self.pos_no, 16),
+            ("attach", &self.attach, 96),
+        ] {
+            if let Some(v) = value {
+                check_len(name, v, max)?;
+            }
+        }
+        check_extra(&self.extra)
+    }
+}
+
+fn check_extra(extra: &[(String, String)]) -> Result<(), Error> {
+    const RESERVED: &[&str] = &["service", "merchant_id", "nonce_str", "sign"];
+    for (name, _) in extra {
+        if name.is_empty() || RESERVED.contains(&name.as_str()) {
+            return Err(Error::invalid_request(
+                name.as_str(),
+                "cannot be set as an extra field",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `upload_authcode` (条码支付): charge the code the customer shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BarcodePay {
+    /// `auth_code`: the scanned code.
+    pub auth_code: String,
+    /// `third_order_id` (≤ 64).
+    pub third_order_id: String,
+    /// `amount` in fen.
+    pub amount: Fen,
+    /// `notify_url` (≤ 128).
+    pub notify_url: Option<String>,
+    /// `client_ip`.
+    pub client_ip: Option<String>,
+    /// `body` (≤ 256).
+    pub body: Option<String>,
+    /// `shop_no`.
+    pub shop_no: Option<String>,
+    /// `pos_no`.
+    pub pos_no: Option<String>,
+    /// `attach` (≤ 96).
+    pub attach: Option<String>,
+    /// Other documented optional fields (`limit_pay`, `goods_tag`, `goods_detail`,
+    /// `hb_fq_num`, `Source`, `extend_business_params`), sent as given.
+    pub extra: Vec<(String, String)>,
+}
+
+impl BarcodePay {
+    /// A barcode payment with the required fields.
+    pub fn new(
+        auth_code: impl Into<String>,
+        third_order_id: impl Into<String>,
+        amount: Fen,
+    ) -> Self {
+        Self {
+            auth_code: auth_code.into(),
+            third_order_id: third_order_id.into(),
+            amount,
+            notify_url: None,
+            client_ip: None,
+            body: None,
+            shop_no: None,
+            pos_no: None,
+            attach: None,
+            extra: Vec::new(),
+        }
+    }
+
+    optional_setters!(
+        /// Sets `notify_url`.
+        notify_url,
+        /// Sets `client_ip`.
+        client_ip,
+        /// Sets `body`.
+        body,
+        /// Sets `shop_no`.
+        shop_no,
+        /// Sets `pos_no`.
+        pos_no,
+        /// Sets `attach`.
+        attach,
+    );
+
+    /// Adds another field (sent and signed as given).
+    #[must_use]
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra.push((name.into(), value.into()));
+        self
+    }
+
+    pub(crate) fn fields(&self) -> Vec<(String, String)> {
+        let mut f = vec![
+            ("auth_code".to_owned(), self.auth_code.clone()),
+            ("third_order_id".to_owned(), self.third_order_id.clone()),
+            ("amount".to_owned(), self.amount.to_string()),
+        ];
+        for (name, value) in [
+            ("notify_url", &self.notify_url),
+            ("client_ip", &self.client_ip),
+            ("body", &self.body),
+            ("shop_no", &self.shop_no),
+            ("pos_no", &self.pos_no),
+            ("attach", &self.attach),
+        ] {
+            if let Some(v) = value {
+                f.push((name.to_owned(), v.clone()));
+            }
+        }
+        f.extend(self.extra.iter().cloned());
+        f
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        check_id("auth_code", &self.auth_code, 128)?;
+        check_id("third_order_id", &self.third_order_id, 64)?;
+        check_amount("amount", self.amount)?;
+        for (name, value, max) in [
+            ("notify_url", &self.notify_url, 128),
+            ("client_ip", &self.client_ip, 16),
+            ("body", &self.body, 256),
+            ("shop_no", &self.shop_no, 16),
+            ("pos_no", &self.pos_no, 16),
+            ("attach", &self.attach, 96),
+        ] {
+            if let Some(v) = value {
+                check_len(name, v, max)?;
+            }
+        }
+        check_extra(&self.extra)
+    }
+}
+
+/// `unified_refund` (退款): refund all or part of a paid order.
+///
+/// ```
+/// use tixpay_core::Fen;
+/// use tixpay_leshua::{OrderRef, Refund};
+///
+/// let refund = Refund::new(OrderRef::LeshuaOrderId("1812072242293655".into()), "R20240101001", Fen::new(100))
+///     .notify_url("https://example.com/leshua/refund_notify");
+/// assert!(Refund::new(OrderRef::ThirdOrderId("T1".into()), "R_1", Fen::new(1)).check().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    /// The order.
+    pub order: OrderRef,
+    /// `merchant_refund_id`: unique per merchant; the same id on every attempt.
+    pub merchant_refund_id: String,
+    /// `refund_amount` in fen (partial refunds allowed).
+    pub refund_amount: Fen,
+    /// `notify_url` for the refund result (≤ 128).
+    pub notify_url: Option<String>,
+}
+
+impl Refund {
+    /// A refund of `refund_amount` from `order`, identified by `merchant_refund_id`.
+    pub fn new(order: OrderRef, merchant_refund_id: impl Into<String>, refund_amount: Fen) -> Self {
+        Self {
+            order,
+            merchant_refund_id: merchant_refund_id.into(),
+            refund_amount,
+            notify_url: None,
+        }
+    }
+
+    /// Sets `notify_url`.
+    #[must_use]
+    pub fn notify_url(mut self, url: impl Into<String>) -> Self {
+        self.notify_url = Some(url.into());
+        self
+    }
+
+    /// Checks the documented rules without sending.
+    pub fn check(&self) -> Result<(), Error> {
+        self.order.validate()?;
+        check_refund_id(&self.merchant_refund_id)?;
+        check_amount("refund_amount", self.refund_amount)?;
+        if let Some(url) = &self.notify_url {
+            check_len("notify_url", url, 128)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn fields(&self) -> Vec<(String, String)> {
+        let (name, id) = self.order.field();
+        let mut f = vec![
+            (name.to_owned(), id.to_owned()),
+            (
+                "merchant_refund_id".to_owned(),
+                self.merchant_refund_id.clone(),
+            ),
+            ("refund_amount".to_owned(), self.refund_amount.to_string()),
+        ];
+        if let Some(url) = &self.notify_url {
+            f.push(("notify_url".to_owned(), url.clone()));
+        }
+        f
+    }
+}
+
+/// The reply of `get_tdcode`, `upload_authcode`, `query_status` and `close_order`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderReply {
+    /// `status`, when sent.
+    pub status: Option<OrderStatus>,
+    /// `leshua_order_id`.
+    pub leshua_order_id: Option<String>,
+    /// `third_order_id`.
+    pub third_order_id: Option<String>,
+    /// `amount` in fen.
+    pub amount: Option<Fen>,
+    /// `pay_way`.
+    pub pay_way: Option<PayWay>,
+    /// `td_code`: the QR content (Native).
+    pub td_code: Option<String>,
+    /// `jspay_url`: the cashier URL (简易支付).
+    pub jspay_url: Option<String>,
+    /// `jspay_info`: the JSAPI / mini-program parameters, as sent (JSON text or a URL).
+    pub jspay_info: Option<String>,
+    /// `pay_time`, as sent (`yyyyMMddHHmmss` or `yyyy-MM-dd HH:mm:ss`); see
+    /// [`crate::notify::parse_pay_time`].
+    pub pay_time: Option<String>,
+    /// Every field of the verified reply.
+    pub fields: Fields,
+}
+
+impl OrderReply {
+    pub(crate) fn from_fields(fields: Fields) -> Self {
+        Self {
+            status: fields.non_empty("status").map(OrderStatus::parse),
+            leshua_order_id: fields.string("leshua_order_id"),
+            third_order_id: fields.string("third_order_id"),
+            amount: fields.fen("amount"),
+            pay_way: fields.non_empty("pay_way").map(PayWay::parse),
+            td_code: fields.string("td_code"),
+            jspay_url: fields.string("jspay_url"),
+            jspay_info: fields.string("jspay_info"),
+            pay_time: fields.string("pay_time"),
+            fields,
+        }
+    }
+}
+
+/// The reply of `unified_refund` and `unified_query_refund`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundReply {
+    /// `status`: usually 10 (退款中) right after the request; query for the final state.
+    pub status: Option<OrderStatus>,
+    /// `merchant_refund_id`.
+    pub merchant_refund_id: Option<String>,
+    /// `leshua_refund_id`.
+    pub leshua_refund_id: Option<String>,
+    /// `leshua_order_id`.
+    pub leshua_order_id: Option<String>,
+    /// `refund_amount` in fen.
+    pub refund_amount: Option<Fen>,
+    /// `total_amount` in fen.
+    pub total_amount: Option<Fen>,
+    /// `order_balance` in fen: what is left after this refund.
+    pub order_balance: Option<Fen>,
+    /// `settlement_refund_amount` 实际退款金额, in fen.
+    pub settlement_refund_amount: Option<Fen>,
+    /// Every field of the verified reply.
+    pub fields: Fields,
+}
+
+impl RefundReply {
+    pub(crate) fn from_fields(fields: Fields) -> Self {
+        Self {
+            status: fields.non_empty("status").map(OrderStatus::parse),
+            merchant_refund_id: fields.string("merchant_refund_id"),
+            leshua_refund_id: fields.string("leshua_refund_id"),
+            leshua_order_id: fields.string("leshua_order_id"),
+            refund_amount: fields.fen("refund_amount"),
+            total_amount: fields.fen("total_amount"),
+            order_balance: fields.fen("order_balance"),
+            settlement_refund_amount: fields.fen("settlement_refund_amount"),
+            fields,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pay_modes_add_their_fields() {
+        let o = UnifiedOrder::new(
+            PayWay::Alipay,
+            "T1",
+            Fen::new(1),
+            PayMode::MiniProgram {
+                sub_openid: "o1".into(),
+            },
+        );
+        let f = o.fields();
+        assert!(f.contains(&("jspay_flag".into(), "3".into())));
+        assert!(f.contains(&("sub_openid".into(), "o1".into())));
+        assert!(o.validate().is_ok());
+        let cashier = UnifiedOrder::new(
+            PayWay::Wechat,
+            "T1",
+            Fen::new(1),
+            PayMode::Cashier {
+                jump_url: String::new(),
+            },
+        );
+        assert!(cashier.validate().is_err());
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let long = "x".repeat(65);
+        assert!(
+            UnifiedOrder::new(PayWay::Wechat, long, Fen::new(1), PayMode::Native)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            UnifiedOrder::new(PayWay::Wechat, "T", Fen::ZERO, PayMode::Native)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            UnifiedOrder::new(
+                PayWay::Wechat,
+                "T",
+                Fen::new(99_999_999_999),
+                PayMode::Native
+            )
+            .validate()
+            .is_err()
+        );
+        assert!(
+            UnifiedOrder::new(PayWay::Wechat, "T", Fen::new(1), PayMode::Native)
+                .attach("x".repeat(97))
+                .validate()
+                .is_err()
+        );
+        assert!(
+            UnifiedOrder::new(PayWay::Wechat, "T", Fen::new(1), PayMode::Native)
+                .body("票".repeat(256))
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            UnifiedOrder::new(PayWay::Wechat, "T", Fen::new(1), PayMode::Native)
+                .param("sign", "x")
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Refund::new(
+                OrderRef::ThirdOrderId("T".into()),
+                "R".repeat(65),
+                Fen::new(1)
+            )
+            .check()
+            .is_err()
+        );
+        assert!(
+            Refund::new(OrderRef::ThirdOrderId("T".into()), "R-1", Fen::new(1))
+                .check()
+                .is_err()
+        );
+        assert!(
+            Refund::new(OrderRef::ThirdOrderId(String::new()), "R1", Fen::new(1))
+                .check()
+                .is_err()
+        );
+        assert!(
+            Refund::new(OrderRef::LeshuaOrderId("x".repeat(33)), "R1", Fen::new(1))
+                .check()
+                .is_err()
+        );
+        assert!(
+            Refund::new(OrderRef::ThirdOrderId("T".into()), "R1", Fen::ZERO)
+                .check()
+                .is_err()
+        );
+        assert!(
+            Refund::new(OrderRef::ThirdOrderId("T".into()), "R1", Fen::new(5))
+                .check()
+                .is_ok()
+        );
+        assert!(BarcodePay::new("", "T", Fen::new(1)).validate().is_err());
+    }
+
+    #[test]
+    fn statuses() {
+        for s in ["0", "2", "6", "8", "10", "11", "12"] {
+            assert_eq!(OrderStatus::parse(s).as_str(), s);
+            assert!(!matches!(OrderStatus::parse(s), OrderStatus::Unknown(_)));
+        }
+        assert_eq!(OrderStatus::parse("31"), OrderStatus::Unknown("31".into()));
+        assert!(OrderStatus::Paid.is_final());
+        assert!(!OrderStatus::Refunding.is_final());
+        assert_eq!(PayWay::parse("DCPAY"), PayWay::Unknown("DCPAY".into()));
+    }
+}
