@@ -1,0 +1,617 @@
+//! One wiremock test per service: the exact form body and signature with a fixed nonce, and
+//! the decoding of success, business-error and protocol-error replies. Then the reply
+//! verification and XML edge cases.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+
+use tixpay_core::crypto::md5_hex_upper;
+use tixpay_core::{ErrorKind, Fen, FixedNonce, HttpClient, Secret, SignatureSubject, SortedParams};
+use tixpay_leshua::{
+    BarcodePay, Client, Config, ErrorCode, Layer, OrderRef, OrderStatus, PayMode, PayWay, Refund,
+    RefundRef, UnifiedOrder, VerifyRule, layer,
+};
+use wiremock::matchers::{body_string, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "TEST_TRADE_KEY_NOT_REAL";
+const NONCE: &str = "a1b2c3d4e5f6";
+
+fn config(server: &MockServer) -> Config {
+    Config::new(
+        "0000000018",
+        Secret::new(KEY),
+        Secret::new("NOTIFY_KEY_NOT_REAL"),
+    )
+    .base_url(server.uri())
+    .nonce_source(Arc::new(FixedNonce::new(NONCE)))
+}
+
+fn client(server: &MockServer) -> Client {
+    Client::with_http_client(config(server), HttpClient::new().unwrap())
+}
+
+/// The reply signature computed independently: sorted `k=v` over every field but sign,
+/// leshua and resp_code, empties kept, `&key=`, MD5 upper-case.
+fn signed_reply(fields: &[(&str, &str)]) -> String {
+    let mut p = SortedParams::new();
+    for (k, v) in fields {
+        p.push(*k, *v);
+    }
+    let sign = md5_hex_upper(
+        p.exclude(&["sign", "leshua", "resp_code"])
+            .to_string_with_suffix("key", KEY)
+            .as_bytes(),
+    );
+    let mut xml = String::from("<leshua>");
+    for (k, v) in fields {
+        xml.push_str(&format!("<{k}><![CDATA[{v}]]></{k}>"));
+    }
+    xml.push_str(&format!("<sign><![CDATA[{sign}]]></sign></leshua>"));
+    xml
+}
+
+/// The request signature computed independently: sorted, empties skipped, `&key=`.
+fn request_sign(form: &[(&str, &str)]) -> String {
+    let mut p = SortedParams::new();
+    for (k, v) in form {
+        p.push(*k, *v);
+    }
+    md5_hex_upper(
+        p.skip_empty(true)
+            .to_string_with_suffix("key", KEY)
+            .as_bytes(),
+    )
+}
+
+async fn expect(server: &MockServer, body: String, reply: String) {
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/lepos_pay_gateway.cgi"))
+        .and(header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ))
+        .and(body_string(body))
+        .respond_with(ResponseTemplate::new(200).set_body_string(reply))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+fn ok_envelope<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("resp_code", "0"),
+        ("result_code", "0"),
+        ("merchant_id", "0000000018"),
+        ("sub_merchant_id", "1510105551"),
+        ("nonce_str", "rzmkrvsvprjjoqgjpzrmubbdeovjhrcu"),
+    ];
+    f.extend_from_slice(extra);
+    f
+}
+
+fn business_error(code: &str, msg: &str) -> String {
+    signed_reply(&[
+        ("resp_code", "0"),
+        ("result_code", "1"),
+        ("merchant_id", "0000000018"),
+        ("error_code", code),
+        ("error_msg", msg),
+        ("nonce_str", "x"),
+    ])
+}
+
+#[tokio::test]
+async fn l1_refund_request_is_exact_and_decodes() {
+    let server = MockServer::start().await;
+    // Golden vector L1, end to end: these are the bytes on the wire.
+    let body = "service=unified_refund&merchant_id=0000000018&leshua_order_id=1812072242293655&merchant_refund_id=R20240101001&refund_amount=100&notify_url=https%3A%2F%2Fexample.com%2Fleshua%2Frefund_notify&nonce_str=a1b2c3d4e5f6&sign=4DA0E6DE5580C328C1CC2D7C037CB8D9";
+    expect(
+        &server,
+        body.into(),
+        signed_reply(&ok_envelope(&[
+            ("third_order_id", "T1"),
+            ("leshua_order_id", "1812072242293655"),
+            ("status", "10"),
+            ("refund_amount", "100"),
+            ("merchant_refund_id", "R20240101001"),
+            ("leshua_refund_id", "LR1"),
+            ("total_amount", "300"),
+            ("order_balance", "200"),
+            ("settlement_refund_amount", ""),
+        ])),
+    )
+    .await;
+    let refund = Refund::new(
+        OrderRef::LeshuaOrderId("1812072242293655".into()),
+        "R20240101001",
+        Fen::new(100),
+    )
+    .notify_url("https://example.com/leshua/refund_notify");
+    let reply = client(&server).refund(&refund).await.unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Refunding));
+    assert_eq!(reply.order_balance, Some(Fen::new(200)));
+    assert_eq!(reply.total_amount, Some(Fen::new(300)));
+    assert_eq!(reply.settlement_refund_amount, None);
+    assert_eq!(reply.leshua_refund_id.as_deref(), Some("LR1"));
+    assert_eq!(reply.fields.get("settlement_refund_amount"), Some(""));
+}
+
+#[tokio::test]
+async fn duplicate_refund_id_is_surfaced() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(business_error("-5103", "商户退款 id 已存在")),
+        )
+        .mount(&server)
+        .await;
+    let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    let err = client(&server).refund(&refund).await.unwrap_err();
+    assert_eq!(
+        ErrorCode::from_error(&err),
+        Some(ErrorCode::DuplicateRefundId)
+    );
+    assert_eq!(layer(&err), Some(Layer::Business));
+    assert_eq!(err.operation(), Some("unified_refund"));
+    assert!(err.to_string().contains("-5103"), "{err}");
+}
+
+#[tokio::test]
+async fn get_tdcode_native_and_jsapi() {
+    let server = MockServer::start().await;
+    let form = [
+        ("service", "get_tdcode"),
+        ("merchant_id", "0000000018"),
+        ("pay_way", "WXZF"),
+        ("third_order_id", "NL2019032218253280439"),
+        ("amount", "1"),
+        ("jspay_flag", "0"),
+        ("notify_url", "https://r.example/n"),
+        ("body", "门票"),
+        ("nonce_str", NONCE),
+    ];
+    let sign = request_sign(&form);
+    let body = format!(
+        "service=get_tdcode&merchant_id=0000000018&pay_way=WXZF&third_order_id=NL2019032218253280439&amount=1&jspay_flag=0&notify_url=https%3A%2F%2Fr.example%2Fn&body=%E9%97%A8%E7%A5%A8&nonce_str={NONCE}&sign={sign}"
+    );
+    expect(
+        &server,
+        body,
+        signed_reply(&ok_envelope(&[
+            ("third_order_id", "NL2019032218253280439"),
+            ("td_code", "weixin://wxpay/bizpayurl?pr=kZF1s1X"),
+            ("pay_way", "WXZF"),
+            ("leshua_order_id", "0003495002500081"),
+        ])),
+    )
+    .await;
+    let order = UnifiedOrder::new(
+        PayWay::Wechat,
+        "NL2019032218253280439",
+        Fen::new(1),
+        PayMode::Native,
+    )
+    .notify_url("https://r.example/n")
+    .body("门票");
+    let reply = client(&server).unified_order(&order).await.unwrap();
+    assert_eq!(
+        reply.td_code.as_deref(),
+        Some("weixin://wxpay/bizpayurl?pr=kZF1s1X")
+    );
+    assert_eq!(reply.leshua_order_id.as_deref(), Some("0003495002500081"));
+    assert_eq!(reply.pay_way, Some(PayWay::Wechat));
+
+    // The manual's business-error sample: -1041, not in the table.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(business_error("-1041", "超出单笔支付限额,无法支付")),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).unified_order(&order).await.unwrap_err();
+    assert_eq!(
+        ErrorCode::from_error(&err),
+        Some(ErrorCode::Unknown("-1041".into()))
+    );
+
+    // JSAPI carries sub_openid and returns jspay_info.
+    let server = MockServer::start().await;
+    let form = [
+        ("service", "get_tdcode"),
+        ("merchant_id", "0000000018"),
+        ("pay_way", "ZFBZF"),
+        ("third_order_id", "T2"),
+        ("amount", "250"),
+        ("jspay_flag", "1"),
+        ("sub_openid", "2088102"),
+        ("nonce_str", NONCE),
+    ];
+    let body = format!(
+        "service=get_tdcode&merchant_id=0000000018&pay_way=ZFBZF&third_order_id=T2&amount=250&jspay_flag=1&sub_openid=2088102&nonce_str={NONCE}&sign={}",
+        request_sign(&form)
+    );
+    expect(
+        &server,
+        body,
+        signed_reply(&ok_envelope(&[
+            ("jspay_info", r#"{"tradeNO":"2024"}"#),
+            ("leshua_order_id", "1"),
+        ])),
+    )
+    .await;
+    let order = UnifiedOrder::new(
+        PayWay::Alipay,
+        "T2",
+        Fen::new(250),
+        PayMode::Jsapi {
+            sub_openid: "2088102".into(),
+        },
+    );
+    let reply = client(&server).unified_order(&order).await.unwrap();
+    assert_eq!(reply.jspay_info.as_deref(), Some(r#"{"tradeNO":"2024"}"#));
+}
+
+#[tokio::test]
+async fn upload_authcode_query_close() {
+    let server = MockServer::start().await;
+    let form = [
+        ("service", "upload_authcode"),
+        ("merchant_id", "0000000018"),
+        ("auth_code", "134512341234123412"),
+        ("third_order_id", "T3"),
+        ("amount", "100"),
+        ("nonce_str", NONCE),
+    ];
+    expect(
+        &server,
+        format!(
+            "service=upload_authcode&merchant_id=0000000018&auth_code=134512341234123412&third_order_id=T3&amount=100&nonce_str={NONCE}&sign={}",
+            request_sign(&form)
+        ),
+        signed_reply(&ok_envelope(&[("status", "0"), ("leshua_order_id", "9")])),
+    )
+    .await;
+    let reply = client(&server)
+        .barcode_pay(&BarcodePay::new("134512341234123412", "T3", Fen::new(100)))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Paying));
+
+    let server = MockServer::start().await;
+    let form = [
+        ("service", "query_status"),
+        ("merchant_id", "0000000018"),
+        ("third_order_id", "T3"),
+        ("nonce_str", NONCE),
+    ];
+    expect(
+        &server,
+        format!(
+            "service=query_status&merchant_id=0000000018&third_order_id=T3&nonce_str={NONCE}&sign={}",
+            request_sign(&form)
+        ),
+        signed_reply(&ok_envelope(&[
+            ("status", "2"),
+            ("amount", "100"),
+            ("pay_time", "20180820191919"),
+            ("leshua_order_id", "9"),
+            ("brand_new_field", "kept"),
+        ])),
+    )
+    .await;
+    let reply = client(&server)
+        .query_order(&OrderRef::ThirdOrderId("T3".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Paid));
+    assert_eq!(reply.amount, Some(Fen::new(100)));
+    assert_eq!(reply.pay_time.as_deref(), Some("20180820191919"));
+    assert_eq!(reply.fields.get("brand_new_field"), Some("kept"));
+
+    let server = MockServer::start().await;
+    let form = [
+        ("service", "close_order"),
+        ("merchant_id", "0000000018"),
+        ("leshua_order_id", "9"),
+        ("nonce_str", NONCE),
+    ];
+    expect(
+        &server,
+        format!(
+            "service=close_order&merchant_id=0000000018&leshua_order_id=9&nonce_str={NONCE}&sign={}",
+            request_sign(&form)
+        ),
+        business_error("-5016", "订单状态异常"),
+    )
+    .await;
+    let err = client(&server)
+        .close_order(&OrderRef::LeshuaOrderId("9".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        ErrorCode::from_error(&err),
+        Some(ErrorCode::OrderStateAbnormal)
+    );
+}
+
+#[tokio::test]
+async fn refund_query_userid_openid() {
+    let server = MockServer::start().await;
+    let form = [
+        ("service", "unified_query_refund"),
+        ("merchant_id", "0000000018"),
+        ("third_order_id", "T1"),
+        ("merchant_refund_id", "R1"),
+        ("nonce_str", NONCE),
+    ];
+    expect(
+        &server,
+        format!(
+            "service=unified_query_refund&merchant_id=0000000018&third_order_id=T1&merchant_refund_id=R1&nonce_str={NONCE}&sign={}",
+            request_sign(&form)
+        ),
+        signed_reply(&ok_envelope(&[("status", "11"), ("refund_amount", "100"), ("refund_time", "2024-01-01 10:00:00")])),
+    )
+    .await;
+    let reply = client(&server)
+        .query_refund(
+            &OrderRef::ThirdOrderId("T1".into()),
+            &RefundRef::MerchantRefundId("R1".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Refunded));
+
+    let server = MockServer::start().await;
+    let form = [
+        ("service", "query_userid"),
+        ("merchant_id", "0000000018"),
+        ("user_auth_code", "UA1"),
+        ("nonce_str", NONCE),
+    ];
+    expect(
+        &server,
+        format!(
+            "service=query_userid&merchant_id=0000000018&user_auth_code=UA1&nonce_str={NONCE}&sign={}",
+            request_sign(&form)
+        ),
+        signed_reply(&ok_envelope(&[("user_id", "U123")])),
+    )
+    .await;
+    let reply = client(&server).query_user_id("UA1", None).await.unwrap();
+    assert_eq!(reply.user_id.as_deref(), Some("U123"));
+
+    let server = MockServer::start().await;
+    let form = [
+        ("service", "query_openid"),
+        ("merchant_id", "0000000018"),
+        ("auth_code", "1345"),
+        ("appid", "wx1"),
+        ("nonce_str", NONCE),
+    ];
+    expect(
+        &server,
+        format!(
+            "service=query_openid&merchant_id=0000000018&auth_code=1345&appid=wx1&nonce_str={NONCE}&sign={}",
+            request_sign(&form)
+        ),
+        signed_reply(&ok_envelope(&[("sub_openid", "oUpF8")])),
+    )
+    .await;
+    let reply = client(&server)
+        .query_openid("1345", Some("wx1"))
+        .await
+        .unwrap();
+    assert_eq!(reply.openid.as_deref(), Some("oUpF8"));
+}
+
+async fn reply_with(body: &str) -> tixpay_core::Error {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(body.to_owned()))
+        .mount(&server)
+        .await;
+    client(&server)
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn protocol_error_is_reported_even_unsigned() {
+    let err = reply_with("<leshua><resp_code><![CDATA[-1]]></resp_code><resp_msg><![CDATA[参数格式错误]]></resp_msg></leshua>").await;
+    assert_eq!(layer(&err), Some(Layer::Protocol));
+    assert_eq!(err.api_code(), Some("-1"));
+    assert!(err.to_string().contains("参数格式错误"));
+}
+
+#[tokio::test]
+async fn a_well_formed_reply_with_a_bad_signature_is_an_error() {
+    let good = signed_reply(&ok_envelope(&[("status", "2"), ("amount", "100")]));
+    // Tamper with a signed field: the amount.
+    let tampered = good.replace("<![CDATA[100]]>", "<![CDATA[1]]>");
+    let err = reply_with(&tampered).await;
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Signature {
+            subject: SignatureSubject::Response,
+            ..
+        }
+    ));
+    assert!(err.is_outcome_unknown());
+    // Missing sign on a success reply.
+    let err = reply_with(
+        "<leshua><resp_code>0</resp_code><result_code>0</result_code><status>2</status></leshua>",
+    )
+    .await;
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }));
+    // A business error with a forged signature is not believed either.
+    let forged = business_error("-20004", "乐刷订单不存在").replace("-20004", "-20029");
+    let err = reply_with(&forged).await;
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }));
+}
+
+#[tokio::test]
+async fn compatible_rule_is_opt_in() {
+    // A reply signed the way some clients verify: empties dropped.
+    let fields = ok_envelope(&[("status", "2"), ("sub_openid", "")]);
+    let mut p = SortedParams::new();
+    for (k, v) in &fields {
+        p.push(*k, *v);
+    }
+    let sign = md5_hex_upper(
+        p.skip_empty(true)
+            .exclude(&["sign", "leshua", "resp_code"])
+            .to_string_with_suffix("key", KEY)
+            .as_bytes(),
+    );
+    let mut xml = String::from("<leshua>");
+    for (k, v) in &fields {
+        xml.push_str(&format!("<{k}>{v}</{k}>"));
+    }
+    xml.push_str(&format!("<sign>{sign}</sign></leshua>"));
+    assert!(matches!(
+        reply_with(&xml).await.kind(),
+        ErrorKind::Signature { .. }
+    ));
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(xml))
+        .mount(&server)
+        .await;
+    let lenient = Client::with_http_client(
+        config(&server).verify_rule(VerifyRule::Compatible),
+        HttpClient::new().unwrap(),
+    );
+    let reply = lenient
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Paid));
+}
+
+#[tokio::test]
+async fn xml_edge_cases() {
+    // Elements out of order, unknown elements, empty elements: fine when signed.
+    let ok = signed_reply(&[
+        ("status", "2"),
+        ("zzz_unknown", "x"),
+        ("merchant_id", "0000000018"),
+        ("result_code", "0"),
+        ("empty_one", ""),
+        ("resp_code", "0"),
+    ]);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(ok))
+        .mount(&server)
+        .await;
+    let reply = client(&server)
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Paid));
+
+    // Plain text, malformed XML, another root, a huge body: typed errors.
+    let err = reply_with("接口为可用状态").await;
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }));
+    assert!(err.to_string().contains("接口为可用状态"), "{err}");
+    for bad in [
+        "<leshua><status>2</leshua>",
+        "<xml><status>2</status></xml>",
+        "<leshua><a>1</a><a>2</a></leshua>",
+        "",
+    ] {
+        let err = reply_with(bad).await;
+        assert!(
+            matches!(err.kind(), ErrorKind::Decode { .. }),
+            "{bad}: {err:?}"
+        );
+    }
+    let huge = format!(
+        "<leshua><status>{}</status></leshua>",
+        "9".repeat(3 * 1024 * 1024)
+    );
+    let err = reply_with(&huge).await;
+    assert!(!matches!(err.kind(), ErrorKind::Api(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn http_errors_and_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>"))
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder()
+        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
+        .build()
+        .unwrap();
+    let c = Client::with_http_client(config(&server), http);
+    let err = c
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Http { .. }));
+    // Queries are retried (3 attempts by default), and so is a keyed refund: with the
+    // same bytes, nonce included.
+    let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    let _ = c.refund(&refund).await.unwrap_err();
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 6);
+    assert_eq!(received[3].body, received[4].body);
+    assert_eq!(received[4].body, received[5].body);
+}
+
+#[tokio::test]
+async fn invalid_requests_are_not_sent() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    assert!(
+        c.refund(&Refund::new(
+            OrderRef::ThirdOrderId("T".into()),
+            "R_1",
+            Fen::new(1)
+        ))
+        .await
+        .is_err()
+    );
+    assert!(
+        c.refund(&Refund::new(
+            OrderRef::ThirdOrderId("T".into()),
+            "R1",
+            Fen::ZERO
+        ))
+        .await
+        .is_err()
+    );
+    assert!(
+        c.query_order(&OrderRef::LeshuaOrderId(String::new()))
+            .await
+            .is_err()
+    );
+    assert!(
+        c.unified_order(&UnifiedOrder::new(
+            PayWay::Wechat,
+            "T",
+            Fen::new(1),
+            PayMode::Cashier {
+                jump_url: String::new()
+            }
+        ))
+        .await
+        .is_err()
+    );
+    assert!(c.query_user_id(" ", None).await.is_err());
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
