@@ -34,6 +34,128 @@ pub fn decode<T: DeserializeOwned>(status: Option<StatusCode>, body: &[u8]) -> R
     Ok(value)
 }
 
+/// Deserializers for `#[serde(deserialize_with = …)]` that accept what PHP and .NET servers
+/// send: integers as numbers or numeric strings, ids as strings or numbers.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Reply {
+///     #[serde(deserialize_with = "tixpay_core::json::lenient::i64")]
+///     code: i64,
+///     #[serde(deserialize_with = "tixpay_core::json::lenient::string")]
+///     id: String,
+/// }
+/// let r: Reply = serde_json::from_str(r#"{"code":"200","id":15354}"#).unwrap();
+/// assert_eq!((r.code, r.id.as_str()), (200, "15354"));
+/// ```
+pub mod lenient {
+    use serde::de::{self, Deserializer, Visitor};
+    use std::fmt;
+
+    struct I64;
+
+    impl Visitor<'_> for I64 {
+        type Value = i64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer or a string holding one")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom("integer out of range"))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                Ok(v as i64)
+            } else {
+                Err(E::custom(format!("expected an integer, got {v}")))
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+            v.trim()
+                .parse()
+                .map_err(|_| E::custom(format!("expected an integer, got `{v}`")))
+        }
+    }
+
+    /// An integer, or a string holding one.
+    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        d.deserialize_any(I64)
+    }
+
+    /// Like [`i64`](fn@i64), also accepting `null` or an absent field (with `#[serde(default)]`).
+    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        struct Opt;
+        impl<'de> Visitor<'de> for Opt {
+            type Value = Option<i64>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer, a string holding one, or null")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                i64(d).map(Some)
+            }
+        }
+        d.deserialize_option(Opt)
+    }
+
+    struct Text;
+
+    impl Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or a number")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+    }
+
+    /// A string, or a number written as one.
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        d.deserialize_any(Text)
+    }
+
+    /// Like [`string`], also accepting `null`.
+    pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        struct Opt;
+        impl<'de> Visitor<'de> for Opt {
+            type Value = Option<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, a number, or null")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                string(d).map(Some)
+            }
+        }
+        d.deserialize_option(Opt)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

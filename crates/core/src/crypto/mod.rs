@@ -96,6 +96,14 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// SHA-1 digest (legacy; Hawk with `sha1`).
+pub fn sha1(data: &[u8]) -> [u8; 20] {
+    let d = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
 /// A digest computed in pieces, for inputs assembled from parts (Hawk's payload hash).
 pub struct Sha256Context(digest::Context);
 
@@ -642,6 +650,14 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"abcd"));
         assert!(constant_time_eq_ignore_ascii_case(b"0b57AF", b"0B57af"));
         assert!(!constant_time_eq_ignore_ascii_case(b"0b57AF", b"0B57ae"));
+    }
+
+    #[test]
+    fn sha1_known_answer() {
+        assert_eq!(
+            hex::encode_lower(sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use tixpay_core::json::lenient;
+
 /// An amount of money in yuan with two decimals on the wire (`sellPrice` 元), held exactly
 /// as integer fen.
 ///
@@ -319,112 +321,6 @@ impl From<Visitor> for Visitors {
 impl From<Vec<Visitor>> for Visitors {
     fn from(v: Vec<Visitor>) -> Self {
         Self::Many(v)
-    }
-}
-
-/// Deserializers that accept what PHP servers send: numbers as numbers or numeric strings,
-/// ids as strings or numbers.
-pub(crate) mod lenient {
-    use serde::de::{self, Deserializer, Visitor};
-    use std::fmt;
-
-    struct I64;
-
-    impl Visitor<'_> for I64 {
-        type Value = i64;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an integer or a string holding one")
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-            Ok(v)
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-            i64::try_from(v).map_err(|_| E::custom("integer out of range"))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-            if v.fract() == 0.0 && v.abs() < 9.0e15 {
-                Ok(v as i64)
-            } else {
-                Err(E::custom(format!("expected an integer, got {v}")))
-            }
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
-            v.trim()
-                .parse()
-                .map_err(|_| E::custom(format!("expected an integer, got `{v}`")))
-        }
-    }
-
-    pub(crate) fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        d.deserialize_any(I64)
-    }
-
-    pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        struct Opt;
-        impl<'de> Visitor<'de> for Opt {
-            type Value = Option<i64>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer, a string holding one, or null")
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                i64(d).map(Some)
-            }
-        }
-        d.deserialize_option(Opt)
-    }
-
-    struct Text;
-
-    impl Visitor<'_> for Text {
-        type Value = String;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string or a number")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-            Ok(v.to_owned())
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
-            Ok(v)
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-    }
-
-    pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        d.deserialize_any(Text)
-    }
-
-    pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        struct Opt;
-        impl<'de> Visitor<'de> for Opt {
-            type Value = Option<String>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string, a number, or null")
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                string(d).map(Some)
-            }
-        }
-        d.deserialize_option(Opt)
     }
 }
 
