@@ -12,6 +12,7 @@
 //! | [`core`] | `tixpay-core`: transport, retries, errors, crypto, secrets, clock, sandbox kit | always |
 //! | `lianhe` | `tixpay-lianhe`: 联合票务 Lianhe ticket distribution | `lianhe` |
 //! | `leshua` | `tixpay-leshua`: 乐刷 LeShua payment gateway | `leshua` |
+//! | `ticket_hawk` | `tixpay-ticket-hawk`: 游宝星 electronic ticket system (Hawk) | `ticket-hawk` |
 //!
 //! Every client in the family shares the same rules:
 //!
@@ -45,6 +46,11 @@ pub use tixpay_lianhe as lianhe;
 #[cfg(feature = "leshua")]
 #[cfg_attr(docsrs, doc(cfg(feature = "leshua")))]
 pub use tixpay_leshua as leshua;
+
+/// 游宝星 electronic ticket system with Hawk authentication (feature `ticket-hawk`).
+#[cfg(feature = "ticket-hawk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ticket-hawk")))]
+pub use tixpay_ticket_hawk as ticket_hawk;
 
 /// The README's examples, compiled as doctests so that they stay true.
 #[cfg(doctest)]

@@ -1,0 +1,780 @@
+//! The Hawk HTTP authentication scheme (hawk.1), complete and usable on its own: client
+//! headers, payload hashes, server response authentication, `WWW-Authenticate` clock
+//! resynchronisation with `tsm`, and the server side (for the sandbox or your own server).
+//!
+//! Follows the reference implementation (mozilla/hawk `lib/crypto.js`, `client.js`,
+//! `server.js`) byte for byte:
+//!
+//! ```text
+//! hawk.1.header\n{ts}\n{nonce}\n{METHOD}\n{path?query}\n{host lower-case}\n{port}\n{hash}\n{ext escaped}\n[{app}\n{dlg}\n]
+//! mac  = base64(HMAC-{sha256|sha1}(key, normalized))
+//! hash = base64({sha256|sha1}("hawk.1.payload\n{mime}\n{body}\n"))
+//! ```
+//!
+//! ```
+//! use tixpay_core::Secret;
+//! use tixpay_ticket_hawk::hawk::{Algorithm, Artifacts, Credentials};
+//!
+//! // Vector H1.
+//! let credentials = Credentials::new(
+//!     "dh37fgj492je",
+//!     Secret::new("werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn"),
+//!     Algorithm::Sha256,
+//! );
+//! let artifacts = Artifacts::new("GET", "example.com", 8000, "/resource/1?b=1&a=2", 1353832234, "j4h3g2")
+//!     .ext("some-app-ext-data");
+//! assert_eq!(
+//!     credentials.header(&artifacts)?,
+//!     r#"Hawk id="dh37fgj492je", ts="1353832234", nonce="j4h3g2", ext="some-app-ext-data", mac="6R4rV5iE+NPoym+WwjeHzjAGXUtLNIxmo1vpMofpLAE=""#
+//! );
+//! # Ok::<(), tixpay_ticket_hawk::hawk::HawkError>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use tixpay_core::Secret;
+use tixpay_core::crypto::{self, HmacAlgorithm, HmacKey, Sha256Context, base64};
+
+/// The MAC algorithm. The ticket system's documents do not say which; sha256 is Hawk's
+/// default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// HMAC-SHA256 / SHA-256 (the default).
+    #[default]
+    Sha256,
+    /// HMAC-SHA1 / SHA-1.
+    Sha1,
+}
+
+/// A Hawk failure. Never carries key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HawkError {
+    /// A header could not be parsed.
+    MalformedHeader(String),
+    /// A value cannot be put in a header (a quote, a backslash in `id`, a control character).
+    InvalidValue(String),
+    /// A MAC, hash or `tsm` did not match.
+    Mismatch(&'static str),
+    /// A required attribute is missing.
+    Missing(&'static str),
+}
+
+impl fmt::Display for HawkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MalformedHeader(why) => write!(f, "malformed Hawk header: {why}"),
+            Self::InvalidValue(why) => write!(f, "invalid Hawk value: {why}"),
+            Self::Mismatch(what) => write!(f, "Hawk {what} does not match"),
+            Self::Missing(what) => write!(f, "Hawk header lacks `{what}`"),
+        }
+    }
+}
+
+impl std::error::Error for HawkError {}
+
+/// Hawk credentials: an id and a key (its UTF-8 bytes are the HMAC key).
+#[derive(Clone)]
+pub struct Credentials {
+    id: String,
+    key: Secret,
+    algorithm: Algorithm,
+    mac_key: HmacKey,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("id", &self.id)
+            .field("key", &self.key)
+            .field("algorithm", &self.algorithm)
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// Credentials with a ready key.
+    pub fn new(id: impl Into<String>, key: Secret, algorithm: Algorithm) -> Self {
+        let mac_key = HmacKey::new(
+            match algorithm {
+                Algorithm::Sha256 => HmacAlgorithm::Sha256,
+                Algorithm::Sha1 => HmacAlgorithm::Sha1,
+            },
+            key.expose_bytes(),
+        );
+        Self {
+            id: id.into(),
+            key,
+            algorithm,
+            mac_key,
+        }
+    }
+
+    /// The ticket system's credentials: the key is `KEY + UPPER(MD5(password))`
+    /// (认证方式:HAWK,密钥:KEY+UPPER(MD5(密码))). What `KEY` and `id` are is not documented;
+    /// both are plain configuration.
+    ///
+    /// ```
+    /// use tixpay_core::Secret;
+    /// use tixpay_ticket_hawk::hawk::{Algorithm, Credentials};
+    ///
+    /// let c = Credentials::from_operator("agent01", &Secret::new("0123456789ABCDEF"), &Secret::new("123456"), Algorithm::Sha256);
+    /// assert_eq!(c.key().expose(), "0123456789ABCDEFE10ADC3949BA59ABBE56E057F20F883E");
+    /// ```
+    pub fn from_operator(
+        id: impl Into<String>,
+        key: &Secret,
+        password: &Secret,
+        algorithm: Algorithm,
+    ) -> Self {
+        let derived = format!(
+            "{}{}",
+            key.expose(),
+            crypto::md5_hex_upper(password.expose_bytes())
+        );
+        Self::new(id, Secret::new(derived), algorithm)
+    }
+
+    /// The id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The key.
+    pub fn key(&self) -> &Secret {
+        &self.key
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// `base64(HMAC(key, normalized))`.
+    pub fn mac(&self, normalized: &str) -> String {
+        base64::encode(self.mac_key.sign(normalized.as_bytes()))
+    }
+
+    /// The MAC of a request.
+    pub fn request_mac(&self, artifacts: &Artifacts) -> String {
+        self.mac(&normalized_string("header", artifacts))
+    }
+
+    /// The `Authorization` header value for `artifacts`.
+    pub fn header(&self, artifacts: &Artifacts) -> Result<String, HawkError> {
+        check_attribute("id", &self.id)?;
+        check_attribute("nonce", &artifacts.nonce)?;
+        let mut header = format!(
+            "Hawk id=\"{}\", ts=\"{}\", nonce=\"{}\"",
+            self.id, artifacts.ts, artifacts.nonce
+        );
+        if let Some(hash) = &artifacts.hash {
+            header.push_str(&format!(", hash=\"{hash}\""));
+        }
+        if let Some(ext) = artifacts.ext.as_deref().filter(|e| !e.is_empty()) {
+            header.push_str(&format!(", ext=\"{}\"", escape_header_attribute(ext)?));
+        }
+        header.push_str(&format!(", mac=\"{}\"", self.request_mac(artifacts)));
+        if let Some(app) = &artifacts.app {
+            check_attribute("app", app)?;
+            header.push_str(&format!(", app=\"{app}\""));
+            if let Some(dlg) = &artifacts.dlg {
+                check_attribute("dlg", dlg)?;
+                header.push_str(&format!(", dlg=\"{dlg}\""));
+            }
+        }
+        Ok(header)
+    }
+
+    /// The `tsm` of a server timestamp: `base64(HMAC(key, "hawk.1.ts\n{ts}\n"))`.
+    pub fn timestamp_mac(&self, ts: i64) -> String {
+        self.mac(&format!("hawk.1.ts\n{ts}\n"))
+    }
+
+    /// The payload hash of `body` sent as `content_type`, with these credentials' algorithm.
+    pub fn payload_hash(&self, content_type: &str, body: &[u8]) -> String {
+        payload_hash(self.algorithm, content_type, body)
+    }
+}
+
+/// What a request's MAC covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifacts {
+    /// The method (upper-cased in the MAC).
+    pub method: String,
+    /// The host (lower-cased in the MAC).
+    pub host: String,
+    /// The port: the URL's, or 80/443 for http/https.
+    pub port: u16,
+    /// Path and query exactly as sent.
+    pub resource: String,
+    /// Seconds since the Unix epoch.
+    pub ts: i64,
+    /// The nonce.
+    pub nonce: String,
+    /// The payload hash, when one is sent.
+    pub hash: Option<String>,
+    /// Application data.
+    pub ext: Option<String>,
+    /// `app` (Oz).
+    pub app: Option<String>,
+    /// `dlg` (Oz).
+    pub dlg: Option<String>,
+}
+
+impl Artifacts {
+    /// The artifacts of one request.
+    pub fn new(
+        method: impl Into<String>,
+        host: impl Into<String>,
+        port: u16,
+        resource: impl Into<String>,
+        ts: i64,
+        nonce: impl Into<String>,
+    ) -> Self {
+        Self {
+            method: method.into(),
+            host: host.into(),
+            port,
+            resource: resource.into(),
+            ts,
+            nonce: nonce.into(),
+            hash: None,
+            ext: None,
+            app: None,
+            dlg: None,
+        }
+    }
+
+    /// Sets the payload hash.
+    #[must_use]
+    pub fn hash(mut self, hash: impl Into<String>) -> Self {
+        self.hash = Some(hash.into());
+        self
+    }
+
+    /// Sets `ext`.
+    #[must_use]
+    pub fn ext(mut self, ext: impl Into<String>) -> Self {
+        self.ext = Some(ext.into());
+        self
+    }
+
+    /// Sets `app` and optionally `dlg`.
+    #[must_use]
+    pub fn app(mut self, app: impl Into<String>, dlg: Option<String>) -> Self {
+        self.app = Some(app.into());
+        self.dlg = dlg;
+        self
+    }
+
+    /// The artifacts of `url` (`scheme://host[:port]/path?query`) for `method`, with the
+    /// port defaulted from the scheme.
+    pub fn for_url(
+        method: &str,
+        url: &http::Uri,
+        ts: i64,
+        nonce: impl Into<String>,
+    ) -> Result<Self, HawkError> {
+        let host = url
+            .host()
+            .ok_or_else(|| HawkError::InvalidValue("the URL has no host".into()))?;
+        let port = match (url.port_u16(), url.scheme_str()) {
+            (Some(p), _) => p,
+            (None, Some("https")) => 443,
+            _ => 80,
+        };
+        let resource = url
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
+        Ok(Self::new(method, host, port, resource, ts, nonce))
+    }
+}
+
+/// The normalized string of `kind` (`header` for requests, `response` for
+/// `Server-Authorization`).
+///
+/// ```
+/// use tixpay_ticket_hawk::hawk::{normalized_string, Artifacts};
+/// // Vector H4.
+/// let a = Artifacts::new("GET", "example.com", 8080, "/resource/something", 1357747017, "k3k4j5");
+/// assert_eq!(normalized_string("header", &a), "hawk.1.header\n1357747017\nk3k4j5\nGET\n/resource/something\nexample.com\n8080\n\n\n");
+/// ```
+pub fn normalized_string(kind: &str, a: &Artifacts) -> String {
+    let mut s = format!(
+        "hawk.1.{kind}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+        a.ts,
+        a.nonce,
+        a.method.to_ascii_uppercase(),
+        a.resource,
+        a.host.to_ascii_lowercase(),
+        a.port,
+        a.hash.as_deref().unwrap_or("")
+    );
+    if let Some(ext) = &a.ext {
+        s.push_str(&ext.replace('\\', "\\\\").replace('\n', "\\n"));
+    }
+    s.push('\n');
+    if let Some(app) = &a.app {
+        s.push_str(app);
+        s.push('\n');
+        s.push_str(a.dlg.as_deref().unwrap_or(""));
+        s.push('\n');
+    }
+    s
+}
+
+/// The payload hash: `base64(H("hawk.1.payload\n{mime}\n{body}\n"))`, where `mime` is the
+/// content type without parameters, trimmed and lower-cased.
+///
+/// ```
+/// use tixpay_ticket_hawk::hawk::{payload_hash, Algorithm};
+/// // Vector H2.
+/// assert_eq!(
+///     payload_hash(Algorithm::Sha256, "text/plain", b"Thank you for flying Hawk"),
+///     "Yi9LfIIFRtBEPt74PVmbTF/xVAwPn7ub15ePICfgnuY="
+/// );
+/// ```
+pub fn payload_hash(algorithm: Algorithm, content_type: &str, body: &[u8]) -> String {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match algorithm {
+        Algorithm::Sha256 => {
+            let mut ctx = Sha256Context::new();
+            ctx.update(b"hawk.1.payload\n");
+            ctx.update(mime.as_bytes());
+            ctx.update(b"\n");
+            ctx.update(body);
+            ctx.update(b"\n");
+            base64::encode(ctx.finish())
+        }
+        Algorithm::Sha1 => {
+            let mut input = Vec::with_capacity(body.len() + mime.len() + 17);
+            input.extend_from_slice(b"hawk.1.payload\n");
+            input.extend_from_slice(mime.as_bytes());
+            input.push(b'\n');
+            input.extend_from_slice(body);
+            input.push(b'\n');
+            base64::encode(crypto::sha1(&input))
+        }
+    }
+}
+
+fn escape_header_attribute(value: &str) -> Result<String, HawkError> {
+    if value
+        .chars()
+        .any(|c| c.is_control() || !(' '..='~').contains(&c))
+    {
+        return Err(HawkError::InvalidValue(
+            "ext must be printable ASCII".into(),
+        ));
+    }
+    Ok(value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn check_attribute(name: &str, value: &str) -> Result<(), HawkError> {
+    let ok = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " !#$%&'()*+,-./:;<=>?@[]^_`{|}~".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(HawkError::InvalidValue(format!(
+            "`{name}` must be printable ASCII without quotes or backslashes"
+        )))
+    }
+}
+
+/// Parses the attributes of a `Hawk` header (`Authorization`, `Server-Authorization`,
+/// `WWW-Authenticate`).
+///
+/// Lenient in what it accepts: attributes separated by commas and/or spaces (a .NET server
+/// sends `ts="…" ntp="…"` without a comma), backslash escapes inside quoted values, any
+/// order. Strict in what it returns: a duplicate attribute or an unterminated quote is an
+/// error.
+pub fn parse_header(value: &str) -> Result<BTreeMap<String, String>, HawkError> {
+    let value = value.trim();
+    let rest = match value.get(..4) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("hawk") => value.get(4..).unwrap_or(""),
+        _ => return Err(HawkError::MalformedHeader("the scheme is not Hawk".into())),
+    };
+    if value.len() > 4096 {
+        return Err(HawkError::MalformedHeader("header over 4096 bytes".into()));
+    }
+    let mut attrs = BTreeMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut name = String::new();
+        while let Some(c) = chars.peek().copied() {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                name.push(c);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if name.is_empty() || chars.next() != Some('=') {
+            return Err(HawkError::MalformedHeader("expected name=\"value\"".into()));
+        }
+        if chars.next() != Some('"') {
+            return Err(HawkError::MalformedHeader(format!(
+                "`{name}` is not quoted"
+            )));
+        }
+        let mut val = String::new();
+        let mut closed = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some(escaped) => val.push(escaped),
+                    None => break,
+                },
+                '"' => {
+                    closed = true;
+                    break;
+                }
+                c => val.push(c),
+            }
+        }
+        if !closed {
+            return Err(HawkError::MalformedHeader(format!(
+                "`{name}` is not terminated"
+            )));
+        }
+        if attrs.insert(name.clone(), val).is_some() {
+            return Err(HawkError::MalformedHeader(format!(
+                "`{name}` appears twice"
+            )));
+        }
+    }
+    Ok(attrs)
+}
+
+/// What a `WWW-Authenticate: Hawk …` header says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WwwAuthenticate {
+    /// The server's time, seconds since the Unix epoch.
+    pub ts: Option<i64>,
+    /// The MAC of `ts` (absent from some .NET servers).
+    pub tsm: Option<String>,
+    /// The error text (`Stale timestamp`, `Bad mac`, …).
+    pub error: Option<String>,
+}
+
+impl WwwAuthenticate {
+    /// Parses the header value.
+    ///
+    /// ```
+    /// use tixpay_ticket_hawk::hawk::WwwAuthenticate;
+    /// // The reference server, and a .NET server (HawkNet) that sends no tsm and no comma.
+    /// let reference = WwwAuthenticate::parse(r#"Hawk ts="1362346425", tsm="Pn+Yb/8=", error="Stale timestamp""#)?;
+    /// assert_eq!(reference.ts, Some(1362346425));
+    /// let dotnet = WwwAuthenticate::parse(r#"Hawk ts="1362346425" ntp="pool.ntp.org""#)?;
+    /// assert_eq!((dotnet.ts, dotnet.tsm), (Some(1362346425), None));
+    /// # Ok::<(), tixpay_ticket_hawk::hawk::HawkError>(())
+    /// ```
+    pub fn parse(value: &str) -> Result<Self, HawkError> {
+        let attrs = parse_header(value)?;
+        let ts =
+            match attrs.get("ts") {
+                Some(t) => Some(t.trim().parse::<i64>().map_err(|_| {
+                    HawkError::MalformedHeader(format!("ts `{t}` is not a number"))
+                })?),
+                None => None,
+            };
+        Ok(Self {
+            ts,
+            tsm: attrs.get("tsm").cloned(),
+            error: attrs.get("error").cloned(),
+        })
+    }
+
+    /// Whether this is a stale-timestamp answer carrying the server's time.
+    pub fn is_stale_timestamp(&self) -> bool {
+        self.ts.is_some()
+    }
+
+    /// Checks `tsm` against `credentials`; `Ok(false)` when there is no `tsm` to check.
+    pub fn verify_tsm(&self, credentials: &Credentials) -> Result<bool, HawkError> {
+        match (&self.ts, &self.tsm) {
+            (Some(ts), Some(tsm)) => {
+                let expected = credentials.timestamp_mac(*ts);
+                if crypto::constant_time_eq(expected.as_bytes(), tsm.as_bytes()) {
+                    Ok(true)
+                } else {
+                    Err(HawkError::Mismatch("tsm"))
+                }
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// What a `Server-Authorization` header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerAuthorization {
+    /// The response MAC.
+    pub mac: String,
+    /// The response payload hash.
+    pub hash: Option<String>,
+    /// The response `ext`.
+    pub ext: Option<String>,
+}
+
+impl ServerAuthorization {
+    /// Parses the header value; only `mac`, `hash` and `ext` are allowed.
+    pub fn parse(value: &str) -> Result<Self, HawkError> {
+        let attrs = parse_header(value)?;
+        if let Some(other) = attrs
+            .keys()
+            .find(|k| !["mac", "hash", "ext"].contains(&k.as_str()))
+        {
+            return Err(HawkError::MalformedHeader(format!("unexpected `{other}`")));
+        }
+        Ok(Self {
+            mac: attrs.get("mac").cloned().ok_or(HawkError::Missing("mac"))?,
+            hash: attrs.get("hash").cloned(),
+            ext: attrs.get("ext").cloned(),
+        })
+    }
+
+    /// Verifies the response MAC (over the request's artifacts, with the response's hash
+    /// and ext) and, when `payload` is given, the response payload hash, which must then be
+    /// present.
+    pub fn verify(
+        &self,
+        credentials: &Credentials,
+        request: &Artifacts,
+        payload: Option<(&str, &[u8])>,
+    ) -> Result<(), HawkError> {
+        let mut artifacts = request.clone();
+        artifacts.hash = self.hash.clone();
+        artifacts.ext = self.ext.clone();
+        let expected = credentials.mac(&normalized_string("response", &artifacts));
+        if !crypto::constant_time_eq(expected.as_bytes(), self.mac.as_bytes()) {
+            return Err(HawkError::Mismatch("response mac"));
+        }
+        if let Some((content_type, body)) = payload {
+            let hash = self.hash.as_deref().ok_or(HawkError::Missing("hash"))?;
+            let expected = credentials.payload_hash(content_type, body);
+            if !crypto::constant_time_eq(expected.as_bytes(), hash.as_bytes()) {
+                return Err(HawkError::Mismatch("response payload hash"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `Server-Authorization` value a server sends (for sandboxes and servers).
+    pub fn create(
+        credentials: &Credentials,
+        request: &Artifacts,
+        response_payload: Option<(&str, &[u8])>,
+    ) -> String {
+        let mut artifacts = request.clone();
+        artifacts.hash = response_payload.map(|(ct, body)| credentials.payload_hash(ct, body));
+        artifacts.ext = None;
+        let mac = credentials.mac(&normalized_string("response", &artifacts));
+        match &artifacts.hash {
+            Some(hash) => format!("Hawk mac=\"{mac}\", hash=\"{hash}\""),
+            None => format!("Hawk mac=\"{mac}\""),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials::new(
+            "dh37fgj492je",
+            Secret::new("werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn"),
+            Algorithm::Sha256,
+        )
+    }
+
+    #[test]
+    fn vectors_h1_to_h4() {
+        let h1 = Artifacts::new(
+            "GET",
+            "example.com",
+            8000,
+            "/resource/1?b=1&a=2",
+            1353832234,
+            "j4h3g2",
+        )
+        .ext("some-app-ext-data");
+        assert_eq!(
+            normalized_string("header", &h1),
+            "hawk.1.header\n1353832234\nj4h3g2\nGET\n/resource/1?b=1&a=2\nexample.com\n8000\n\nsome-app-ext-data\n"
+        );
+        assert_eq!(
+            creds().request_mac(&h1),
+            "6R4rV5iE+NPoym+WwjeHzjAGXUtLNIxmo1vpMofpLAE="
+        );
+        let h2 = payload_hash(
+            Algorithm::Sha256,
+            "text/plain",
+            b"Thank you for flying Hawk",
+        );
+        assert_eq!(h2, "Yi9LfIIFRtBEPt74PVmbTF/xVAwPn7ub15ePICfgnuY=");
+        let h3 = Artifacts {
+            method: "POST".into(),
+            ..h1
+        }
+        .hash(h2);
+        assert_eq!(
+            creds().request_mac(&h3),
+            "aSe1DERmZuRl3pI36/9BdZmnErTw3sNzOOAUlfeKjVw="
+        );
+        let h4 = Artifacts::new(
+            "GET",
+            "example.com",
+            8080,
+            "/resource/something",
+            1357747017,
+            "k3k4j5",
+        );
+        assert_eq!(
+            normalized_string("header", &h4),
+            "hawk.1.header\n1357747017\nk3k4j5\nGET\n/resource/something\nexample.com\n8080\n\n\n"
+        );
+        assert_eq!(
+            normalized_string("header", &h4.ext("this is some app data")),
+            "hawk.1.header\n1357747017\nk3k4j5\nGET\n/resource/something\nexample.com\n8080\n\nthis is some app data\n"
+        );
+    }
+
+    #[test]
+    fn normalization_details() {
+        let a = Artifacts::new("post", "EXAMPLE.com", 443, "/x?", 1, "n")
+            .ext("a\\b\nc")
+            .app("app1", Some("dlg1".into()));
+        assert_eq!(
+            normalized_string("header", &a),
+            "hawk.1.header\n1\nn\nPOST\n/x?\nexample.com\n443\n\na\\\\b\\nc\napp1\ndlg1\n"
+        );
+        let uri: http::Uri = "https://Example.com/a/b?c=%20d".parse().unwrap();
+        let a = Artifacts::for_url("get", &uri, 5, "n").unwrap();
+        assert_eq!(
+            (a.port, a.resource.as_str(), a.host.as_str()),
+            (443, "/a/b?c=%20d", "Example.com")
+        );
+        let uri: http::Uri = "http://h:8080/".parse().unwrap();
+        assert_eq!(Artifacts::for_url("GET", &uri, 5, "n").unwrap().port, 8080);
+        let uri: http::Uri = "http://h/".parse().unwrap();
+        assert_eq!(Artifacts::for_url("GET", &uri, 5, "n").unwrap().port, 80);
+    }
+
+    #[test]
+    fn header_round_trips_through_the_parser() {
+        let a = Artifacts::new("GET", "h", 80, "/", 1, "n").ext("say \"hi\" \\o/");
+        let header = creds().header(&a).unwrap();
+        let attrs = parse_header(&header).unwrap();
+        assert_eq!(attrs["ext"], "say \"hi\" \\o/");
+        assert_eq!(attrs["id"], "dh37fgj492je");
+        assert!(
+            creds()
+                .header(&Artifacts::new("GET", "h", 80, "/", 1, "n\""))
+                .is_err()
+        );
+        assert!(
+            creds()
+                .header(&Artifacts::new("GET", "h", 80, "/", 1, "n").ext("票"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn parser_rejects_bad_headers() {
+        for bad in [
+            "",
+            "Basic abc",
+            "Hawk id",
+            "Hawk id=abc",
+            "Hawk id=\"abc",
+            "Hawk id=\"a\", id=\"b\"",
+            "Hawk =\"x\"",
+        ] {
+            assert!(parse_header(bad).is_err(), "{bad}");
+        }
+        assert!(parse_header("hawk  id=\"a\",ts=\"1\"  ,, mac=\"m\"").is_ok());
+        assert!(WwwAuthenticate::parse("Hawk ts=\"soon\"").is_err());
+        assert!(ServerAuthorization::parse("Hawk mac=\"m\", id=\"x\"").is_err());
+        assert!(ServerAuthorization::parse("Hawk hash=\"h\"").is_err());
+    }
+
+    #[test]
+    fn tsm_and_server_authorization() {
+        let c = creds();
+        let ts = 1362346425;
+        let header = format!(
+            "Hawk ts=\"{ts}\", tsm=\"{}\", error=\"Stale timestamp\"",
+            c.timestamp_mac(ts)
+        );
+        let www = WwwAuthenticate::parse(&header).unwrap();
+        assert_eq!(www.verify_tsm(&c), Ok(true));
+        let bad = WwwAuthenticate {
+            tsm: Some("AAAA".into()),
+            ..www.clone()
+        };
+        assert_eq!(bad.verify_tsm(&c), Err(HawkError::Mismatch("tsm")));
+        let none = WwwAuthenticate { tsm: None, ..www };
+        assert_eq!(none.verify_tsm(&c), Ok(false));
+
+        let request = Artifacts::new("POST", "h", 80, "/r", 1, "n").hash("abc");
+        let value = ServerAuthorization::create(&c, &request, Some(("application/json", b"{}")));
+        let parsed = ServerAuthorization::parse(&value).unwrap();
+        assert_eq!(
+            parsed.verify(
+                &c,
+                &request,
+                Some(("application/json; charset=utf-8", b"{}"))
+            ),
+            Ok(())
+        );
+        assert!(
+            parsed
+                .verify(&c, &request, Some(("application/json", b"{ }")))
+                .is_err()
+        );
+        let other = Artifacts {
+            nonce: "m".into(),
+            ..request.clone()
+        };
+        assert!(parsed.verify(&c, &other, None).is_err());
+        let no_hash =
+            ServerAuthorization::parse(&ServerAuthorization::create(&c, &request, None)).unwrap();
+        assert_eq!(no_hash.verify(&c, &request, None), Ok(()));
+        assert_eq!(
+            no_hash.verify(&c, &request, Some(("text/plain", b""))),
+            Err(HawkError::Missing("hash"))
+        );
+    }
+
+    #[test]
+    fn sha1_is_selectable() {
+        let c = Credentials::new("id", Secret::new("key"), Algorithm::Sha1);
+        let a = Artifacts::new("GET", "h", 80, "/", 1, "n");
+        // 20-byte MAC → 28 base64 characters.
+        assert_eq!(c.request_mac(&a).len(), 28);
+        assert_eq!(c.payload_hash("text/plain", b"x").len(), 28);
+        assert_ne!(
+            c.payload_hash("text/plain", b"x"),
+            payload_hash(Algorithm::Sha256, "text/plain", b"x")
+        );
+    }
+}

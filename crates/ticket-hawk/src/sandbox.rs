@@ -1,0 +1,564 @@
+//! A simulator of the ticket system with a Hawk server (feature `sandbox`).
+//!
+//! It authenticates every request as the reference Hawk server does, in its order: parse
+//! the header (malformed → 400), credentials, MAC, payload hash when sent, nonce (a replay
+//! is refused), timestamp (±60 s; a stale one gets `WWW-Authenticate: Hawk ts, tsm,
+//! error="Stale timestamp"`). It can answer in the style of the .NET HawkNet server instead
+//! (`ts` and `ntp`, no `tsm`, no comma), send `Server-Authorization`, run with its clock
+//! skewed, and keeps orders and tickets with the refund rules: refunded or used tickets
+//! are refused, `api/Order/Refund` only for paid orders without gate credentials, and
+//! refunds are irreversible.
+//!
+//! ```
+//! use tixpay_ticket_hawk::sandbox::TicketSandbox;
+//! use tixpay_ticket_hawk::{Client, RefundParm};
+//!
+//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+//! let sandbox = TicketSandbox::start().await?;
+//! let tickets = sandbox.add_order("20240101000123", 2, true, true);
+//! let client = Client::new(sandbox.config())?;
+//! client.refund_tickets(&RefundParm::tickets("20240101000123", [tickets[0].clone()])).await?;
+//! # Ok::<(), tixpay_core::Error>(()) }).unwrap();
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+use serde_json::{Value, json};
+use tixpay_core::sandbox::{SandboxRequest, SandboxResponse, SandboxServer, Shared};
+use tixpay_core::{Clock, Error, OffsetClock, SharedClock, SystemClock};
+
+use crate::config::Config;
+use crate::hawk::{Artifacts, Credentials, ServerAuthorization, parse_header};
+use crate::wire;
+
+/// How the sandbox answers a stale timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum StaleStyle {
+    /// The reference server: `Hawk ts="…", tsm="…", error="Stale timestamp"`.
+    #[default]
+    Reference,
+    /// HawkNet (.NET): `Hawk ts="…" ntp="pool.ntp.org"`: no `tsm`, no comma.
+    DotNet,
+}
+
+/// How to start a [`TicketSandbox`].
+#[derive(Clone)]
+pub struct SandboxOptions {
+    /// The credentials it accepts (by id).
+    pub credentials: Credentials,
+    /// The allowed clock skew (default 60 s, the reference server's).
+    pub skew: Duration,
+    /// The sandbox's clock before any skew (default: the system clock).
+    pub clock: SharedClock,
+    /// How far the sandbox's clock is off, in seconds (positive: ahead).
+    pub clock_offset_seconds: i64,
+    /// Send `Server-Authorization` on every authenticated reply.
+    pub server_authorization: bool,
+    /// How stale timestamps are answered.
+    pub stale_style: StaleStyle,
+}
+
+impl fmt::Debug for SandboxOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxOptions")
+            .field("credentials", &self.credentials)
+            .field("skew", &self.skew)
+            .field("clock_offset_seconds", &self.clock_offset_seconds)
+            .field("server_authorization", &self.server_authorization)
+            .field("stale_style", &self.stale_style)
+            .finish()
+    }
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            credentials: Config::sandbox("http://unused").credentials().clone(),
+            skew: Duration::from_secs(60),
+            clock: Arc::new(SystemClock),
+            clock_offset_seconds: 0,
+            server_authorization: false,
+            stale_style: StaleStyle::Reference,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct OrderState {
+    order_id: String,
+    paid: bool,
+    has_gate_credentials: bool,
+    tickets: Vec<(String, &'static str)>,
+    refunded_whole: bool,
+}
+
+#[derive(Default)]
+struct State {
+    orders: BTreeMap<String, OrderState>,
+    nonces: BTreeSet<(String, String, i64)>,
+    provider_config: Option<Value>,
+    next_ticket: u64,
+    requests: u64,
+}
+
+struct Simulator {
+    state: Shared<State>,
+    options: SandboxOptions,
+    clock: OffsetClock<SharedClock>,
+}
+
+/// The running simulator. Dropping it stops the server.
+pub struct TicketSandbox {
+    server: SandboxServer,
+    simulator: Arc<Simulator>,
+}
+
+impl fmt::Debug for TicketSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TicketSandbox")
+            .field("uri", &self.server.uri())
+            .finish()
+    }
+}
+
+impl TicketSandbox {
+    /// Starts with the default options.
+    pub async fn start() -> Result<Self, Error> {
+        Self::start_with(SandboxOptions::default()).await
+    }
+
+    /// Starts with `options`.
+    pub async fn start_with(options: SandboxOptions) -> Result<Self, Error> {
+        let clock = OffsetClock::new(
+            Arc::clone(&options.clock),
+            options.clock_offset_seconds.saturating_mul(1000),
+        );
+        let simulator = Arc::new(Simulator {
+            state: Shared::new(State {
+                next_ticket: 1,
+                ..State::default()
+            }),
+            options,
+            clock,
+        });
+        let server = SandboxServer::start_shared(Arc::clone(&simulator)).await;
+        Ok(Self { server, simulator })
+    }
+
+    /// The base URL.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// A client configuration for this sandbox, with its credentials.
+    pub fn config(&self) -> Config {
+        Config::new(self.uri(), self.simulator.options.credentials.clone())
+    }
+
+    /// Skews the sandbox's clock by `seconds` (positive: ahead of the client).
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.simulator
+            .clock
+            .set_offset_millis(seconds.saturating_mul(1000));
+    }
+
+    /// Adds an order with `tickets` tickets; returns their ticket codes.
+    pub fn add_order(
+        &self,
+        order_id: &str,
+        tickets: usize,
+        paid: bool,
+        has_gate_credentials: bool,
+    ) -> Vec<String> {
+        self.simulator.state.with(|s| {
+            let mut codes = Vec::new();
+            for _ in 0..tickets {
+                codes.push(format!("TK{:08}", s.next_ticket));
+                s.next_ticket += 1;
+            }
+            s.orders.insert(
+                order_id.to_owned(),
+                OrderState {
+                    order_id: order_id.to_owned(),
+                    paid,
+                    has_gate_credentials,
+                    tickets: codes.iter().map(|c| (c.clone(), "1")).collect(),
+                    refunded_whole: false,
+                },
+            );
+            codes
+        })
+    }
+
+    /// A ticket passes the gate (status 4).
+    pub fn mark_used(&self, ticket: &str) -> bool {
+        self.simulator.state.with(|s| {
+            for order in s.orders.values_mut() {
+                if let Some(t) = order.tickets.iter_mut().find(|(c, _)| c == ticket) {
+                    t.1 = "4";
+                    return true;
+                }
+            }
+            false
+        })
+    }
+
+    /// A ticket's status (`1` valid, `2` refunded, `4` used).
+    pub fn ticket_status(&self, ticket: &str) -> Option<String> {
+        self.simulator.state.with(|s| {
+            s.orders
+                .values()
+                .flat_map(|o| o.tickets.iter())
+                .find(|(c, _)| c == ticket)
+                .map(|(_, st)| (*st).to_owned())
+        })
+    }
+
+    /// The callback settings last stored with `api/ProviderConfig`.
+    pub fn provider_config(&self) -> Option<Value> {
+        self.simulator.state.with(|s| s.provider_config.clone())
+    }
+
+    /// How many requests passed authentication.
+    pub fn authenticated_requests(&self) -> u64 {
+        self.simulator.state.with(|s| s.requests)
+    }
+}
+
+enum Reply {
+    Json(Value),
+    Result(i64, String),
+    Empty,
+}
+
+impl tixpay_core::sandbox::SandboxHandler for Simulator {
+    fn handle(&self, request: &SandboxRequest) -> SandboxResponse {
+        let artifacts = match self.authenticate(request) {
+            Ok(a) => a,
+            Err(response) => return *response,
+        };
+        let xml = request.header("accept").is_some_and(|a| a.contains("xml"));
+        let reply = self.route(request);
+        let (status, content_type, body) = match reply {
+            Reply::Empty => (
+                StatusCode::OK,
+                "application/json; charset=utf-8",
+                String::new(),
+            ),
+            Reply::Json(v) if xml => (StatusCode::OK, "application/xml; charset=utf-8", to_xml(&v)),
+            Reply::Json(v) => (
+                StatusCode::OK,
+                "application/json; charset=utf-8",
+                v.to_string(),
+            ),
+            Reply::Result(code, msg) if xml => (
+                StatusCode::OK,
+                "application/xml; charset=utf-8",
+                format!(
+                    "<OperationResult xmlns:i=\"{}\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Result.WebInterface\"><errcode>{code}</errcode><errmsg>{}</errmsg></OperationResult>",
+                    wire::XSI_NAMESPACE,
+                    msg.replace('&', "&amp;").replace('<', "&lt;")
+                ),
+            ),
+            Reply::Result(code, msg) => (
+                StatusCode::OK,
+                "application/json; charset=utf-8",
+                json!({"errcode": code, "errmsg": msg}).to_string(),
+            ),
+        };
+        let mut response = SandboxResponse::new(status).header("content-type", content_type);
+        if self.options.server_authorization {
+            let payload = (!body.is_empty()).then_some((content_type, body.as_bytes()));
+            response = response.header(
+                "server-authorization",
+                ServerAuthorization::create(&self.options.credentials, &artifacts, payload),
+            );
+        }
+        response.body(body)
+    }
+}
+
+fn to_xml(value: &Value) -> String {
+    fn fields(map: &serde_json::Map<String, Value>) -> String {
+        let mut out = String::new();
+        for (k, v) in map {
+            match v {
+                Value::Null => out.push_str(&format!("<{k} i:nil=\"true\"/>")),
+                Value::String(s) => out.push_str(&format!(
+                    "<{k}>{}</{k}>",
+                    s.replace('&', "&amp;").replace('<', "&lt;")
+                )),
+                other => out.push_str(&format!("<{k}>{other}</{k}>")),
+            }
+        }
+        out
+    }
+    let ns = format!(
+        "xmlns:i=\"{}\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Result.WebInterface\"",
+        wire::XSI_NAMESPACE
+    );
+    match value {
+        Value::Array(items) => {
+            let mut out = format!("<ArrayOfTicket {ns}>");
+            for item in items {
+                if let Value::Object(map) = item {
+                    out.push_str(&format!("<Ticket>{}</Ticket>", fields(map)));
+                }
+            }
+            out.push_str("</ArrayOfTicket>");
+            out
+        }
+        Value::Object(map) => format!("<Order {ns}>{}</Order>", fields(map)),
+        Value::String(s) => format!(
+            "<string xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/\">{s}</string>"
+        ),
+        other => other.to_string(),
+    }
+}
+
+impl Simulator {
+    #[allow(clippy::result_large_err)]
+    fn authenticate(&self, request: &SandboxRequest) -> Result<Artifacts, Box<SandboxResponse>> {
+        let unauthorized = |www: String| {
+            Box::new(
+                SandboxResponse::text(StatusCode::UNAUTHORIZED, "Unauthorized")
+                    .header("www-authenticate", www),
+            )
+        };
+        let Some(header) = request.header("authorization") else {
+            return Err(unauthorized("Hawk".into()));
+        };
+        let Ok(attrs) = parse_header(header) else {
+            return Err(Box::new(SandboxResponse::text(
+                StatusCode::BAD_REQUEST,
+                "Bad header format",
+            )));
+        };
+        let get = |k: &str| attrs.get(k).cloned();
+        let (Some(id), Some(ts), Some(nonce), Some(mac)) =
+            (get("id"), get("ts"), get("nonce"), get("mac"))
+        else {
+            return Err(Box::new(SandboxResponse::text(
+                StatusCode::BAD_REQUEST,
+                "Missing attributes",
+            )));
+        };
+        let Ok(ts) = ts.parse::<i64>() else {
+            return Err(Box::new(SandboxResponse::text(
+                StatusCode::BAD_REQUEST,
+                "Bad ts",
+            )));
+        };
+        let creds = &self.options.credentials;
+        if id != creds.id() {
+            return Err(unauthorized("Hawk error=\"Unknown credentials\"".into()));
+        }
+        let (host, port) = match request.host.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p.parse().unwrap_or(80)),
+            None => (request.host.clone(), 80),
+        };
+        let mut artifacts = Artifacts::new(
+            request.method.as_str(),
+            host,
+            port,
+            request.path_and_query(),
+            ts,
+            nonce.clone(),
+        );
+        artifacts.hash = get("hash");
+        artifacts.ext = get("ext");
+        if let Some(app) = get("app") {
+            artifacts = artifacts.app(app, get("dlg"));
+        }
+        let expected = creds.request_mac(&artifacts);
+        if !tixpay_core::crypto::constant_time_eq(expected.as_bytes(), mac.as_bytes()) {
+            return Err(unauthorized("Hawk error=\"Bad mac\"".into()));
+        }
+        if let Some(hash) = &artifacts.hash {
+            let content_type = request.header("content-type").unwrap_or("");
+            if creds.payload_hash(content_type, &request.body) != *hash {
+                return Err(unauthorized("Hawk error=\"Bad payload hash\"".into()));
+            }
+        }
+        let fresh = self
+            .state
+            .with(|s| s.nonces.insert((id.clone(), nonce.clone(), ts)));
+        if !fresh {
+            return Err(unauthorized("Hawk error=\"Invalid nonce\"".into()));
+        }
+        let now = self.clock.now_seconds();
+        if (now - ts).unsigned_abs() > self.options.skew.as_secs() {
+            let www = match self.options.stale_style {
+                StaleStyle::Reference => format!(
+                    "Hawk ts=\"{now}\", tsm=\"{}\", error=\"Stale timestamp\"",
+                    creds.timestamp_mac(now)
+                ),
+                StaleStyle::DotNet => format!("Hawk ts=\"{now}\" ntp=\"pool.ntp.org\""),
+            };
+            return Err(unauthorized(www));
+        }
+        self.state.with(|s| s.requests += 1);
+        Ok(artifacts)
+    }
+
+    fn body(request: &SandboxRequest) -> Value {
+        let xml = request
+            .header("content-type")
+            .is_some_and(|c| c.contains("xml"));
+        if xml {
+            wire::xml_to_value(&request.body).unwrap_or(Value::Null)
+        } else {
+            serde_json::from_slice(&request.body).unwrap_or(Value::Null)
+        }
+    }
+
+    fn route(&self, request: &SandboxRequest) -> Reply {
+        let path = request.path.as_str();
+        let body = Self::body(request);
+        match (request.method.as_str(), path) {
+            ("POST", "/api/Order/Refund") => self.refund(&body, true),
+            ("POST", "/api/Order/RefundTicket") => self.refund(&body, false),
+            ("POST", "/api/WebInterface/Order/Ticket/Refund") => {
+                if body
+                    .get("username")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    return Reply::Result(1, "username不能为空".into());
+                }
+                self.refund(body.get("refundparm").unwrap_or(&Value::Null), false)
+            }
+            ("POST", "/api/ProviderConfig") => {
+                self.state.with(|s| s.provider_config = Some(body));
+                Reply::Empty
+            }
+            ("POST", "/api/Order/BeginToPay" | "/api/Order/BeginToPay/Phone") => {
+                let order = body
+                    .get("orderid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                if self.state.with(|s| s.orders.contains_key(&order)) {
+                    Reply::Json(Value::String(format!(
+                        "https://sandbox.invalid/pay/{order}"
+                    )))
+                } else {
+                    Reply::Result(1, "订单不存在".into())
+                }
+            }
+            ("POST", "/api/Agent/AgentIsVerifyCode") => Reply::Result(0, "验证码已发送".into()),
+            ("GET", p) if p.starts_with("/api/Order/Query/Main/") => {
+                let id = percent_encoding::percent_decode_str(
+                    p.trim_start_matches("/api/Order/Query/Main/"),
+                )
+                .decode_utf8_lossy()
+                .into_owned();
+                match self.state.with(|s| s.orders.get(&id).cloned()) {
+                    Some(o) => Reply::Json(json!({
+                        "orderid": o.order_id, "senderid": format!("S-{}", o.order_id),
+                        "status": if o.refunded_whole { "4" } else if o.paid { "3" } else { "0" },
+                        "totalcount": o.tickets.len(), "summary": format!("{}.00", o.tickets.len() * 100),
+                    })),
+                    None => Reply::Result(2, "订单不存在".into()),
+                }
+            }
+            ("GET", "/api/WebInterface/Order/Query/Tickets") => {
+                let order = request.query_param("orderid").unwrap_or_default();
+                match self.state.with(|s| s.orders.get(&order).cloned()) {
+                    Some(o) => Reply::Json(Value::Array(
+                        o.tickets
+                            .iter()
+                            .map(|(c, st)| ticket_json(&o, c, st))
+                            .collect(),
+                    )),
+                    None => Reply::Json(json!([])),
+                }
+            }
+            ("GET", "/api/WebInterface/Order/Query/Ticket") => {
+                let order = request.query_param("orderid").unwrap_or_default();
+                let ticket = request.query_param("ticketid").unwrap_or_default();
+                let found = self.state.with(|s| {
+                    let o = s.orders.get(&order)?;
+                    o.tickets
+                        .iter()
+                        .find(|(c, _)| *c == ticket)
+                        .map(|(c, st)| ticket_json(o, c, st))
+                });
+                match found {
+                    Some(t) => Reply::Json(t),
+                    None => Reply::Result(2, "门票不存在".into()),
+                }
+            }
+            _ => Reply::Result(404, "no such endpoint in the sandbox".into()),
+        }
+    }
+
+    fn refund(&self, body: &Value, whole_order_endpoint: bool) -> Reply {
+        let order_id = body
+            .get("orderid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let all = body.get("refundallticket").and_then(Value::as_str) == Some("1");
+        let ids: Vec<String> = body
+            .get("ticketids")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.state.with(|s| {
+            let Some(order) = s.orders.get_mut(&order_id) else {
+                return Reply::Result(2, "订单不存在".into());
+            };
+            if whole_order_endpoint && (!order.paid || order.has_gate_credentials) {
+                return Reply::Result(
+                    3,
+                    "只有已支付且未生成过闸凭证的订单可以申请退款,请调用RefundTicket".into(),
+                );
+            }
+            if !order.paid {
+                return Reply::Result(3, "订单未支付".into());
+            }
+            let targets: Vec<String> = if all {
+                order.tickets.iter().map(|(c, _)| c.clone()).collect()
+            } else if ids.is_empty() {
+                return Reply::Result(1, "refundallticket为0时必须提供ticketids".into());
+            } else {
+                ids
+            };
+            for id in &targets {
+                match order.tickets.iter().find(|(c, _)| c == id) {
+                    None => return Reply::Result(4, format!("门票{id}不属于该订单")),
+                    Some((_, "2")) => return Reply::Result(5, format!("门票{id}已退票")),
+                    Some((_, "4")) => return Reply::Result(6, format!("门票{id}已过闸,不能退票")),
+                    Some(_) => {}
+                }
+            }
+            for (code, status) in order.tickets.iter_mut() {
+                if targets.contains(code) {
+                    *status = "2";
+                }
+            }
+            if order.tickets.iter().all(|(_, st)| *st == "2") {
+                order.refunded_whole = true;
+            }
+            Reply::Result(0, "退票成功".into())
+        })
+    }
+}
+
+fn ticket_json(order: &OrderState, code: &str, status: &str) -> Value {
+    json!({
+        "productid": "P100", "productname": "剧场座位票", "ticketcode": code, "personcount": 1,
+        "ticketdate": "20300101", "freecount": 0, "price": "100.00", "summary": "100.00",
+        "status": status, "orderid": order.order_id,
+    })
+}

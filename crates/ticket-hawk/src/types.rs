@@ -1,0 +1,442 @@
+//! Request parameters and reply models of the ticket system (Part A of the reference).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tixpay_core::Error;
+use tixpay_core::json::lenient;
+
+use crate::wire::DcValue;
+
+fn required(field: &str, value: &str, max: usize) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid_request(field, "is required"));
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(Error::invalid_request(
+            field,
+            format!("is {len} characters; the limit is {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `RefundParm` (退票参数), for `api/Order/Refund`, `api/Order/RefundTicket` and the
+/// WebInterface ticket refund.
+///
+/// `refundallticket` "1" refunds the whole order and the server ignores `ticketids`; "0"
+/// refunds the listed tickets, at least one. Both are enforced before sending.
+///
+/// ```
+/// use tixpay_ticket_hawk::RefundParm;
+///
+/// let whole = RefundParm::whole_order("20240101000123");
+/// let some = RefundParm::tickets("20240101000123", ["T1", "T2"]).memory("customer cancelled");
+/// assert!(RefundParm::tickets("20240101000123", Vec::<String>::new()).check().is_err());
+/// assert!(RefundParm::whole_order("123456789012345678901").check().is_err());
+/// # let _ = (whole, some);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundParm {
+    /// `orderid`: the ticket system's order number (≤ 20).
+    pub order_id: String,
+    /// `refundallticket`: `true` sends "1".
+    pub refund_all: bool,
+    /// `ticketids`: the tickets to refund when not refunding all.
+    pub ticket_ids: Vec<String>,
+    /// `memory` 备注 (on `api/Order/Refund`; the older `RefundTicket` page has no such
+    /// member, so it is sent only when set).
+    pub memory: Option<String>,
+}
+
+impl RefundParm {
+    /// Refund every ticket of the order (`refundallticket` = "1").
+    pub fn whole_order(order_id: impl Into<String>) -> Self {
+        Self {
+            order_id: order_id.into(),
+            refund_all: true,
+            ticket_ids: Vec::new(),
+            memory: None,
+        }
+    }
+
+    /// Refund these tickets (`refundallticket` = "0").
+    pub fn tickets<I, S>(order_id: impl Into<String>, ticket_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            order_id: order_id.into(),
+            refund_all: false,
+            ticket_ids: ticket_ids.into_iter().map(Into::into).collect(),
+            memory: None,
+        }
+    }
+
+    /// Sets `memory`.
+    #[must_use]
+    pub fn memory(mut self, memory: impl Into<String>) -> Self {
+        self.memory = Some(memory.into());
+        self
+    }
+
+    /// Checks the documented rules without sending.
+    pub fn check(&self) -> Result<(), Error> {
+        required("orderid", &self.order_id, 20)?;
+        if !self.refund_all && self.ticket_ids.is_empty() {
+            return Err(Error::invalid_request(
+                "ticketids",
+                "refundallticket is \"0\": give at least one ticket id",
+            ));
+        }
+        if self.ticket_ids.iter().any(|t| t.trim().is_empty()) {
+            return Err(Error::invalid_request(
+                "ticketids",
+                "ticket ids must not be empty",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn members(&self) -> Vec<(&'static str, DcValue)> {
+        let mut m = vec![
+            ("orderid", DcValue::Text(self.order_id.clone())),
+            (
+                "refundallticket",
+                DcValue::Text(if self.refund_all { "1" } else { "0" }.into()),
+            ),
+            (
+                "ticketids",
+                // "1" makes the server ignore the list; sending none avoids any doubt.
+                DcValue::Strings(if self.refund_all {
+                    Vec::new()
+                } else {
+                    self.ticket_ids.clone()
+                }),
+            ),
+        ];
+        if let Some(memory) = &self.memory {
+            m.push(("memory", DcValue::Text(memory.clone())));
+        }
+        m
+    }
+}
+
+/// `ProviderConfigParm`: the callback settings (`api/ProviderConfig`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderConfig {
+    /// `replayurl` (sic): where callbacks go (≤ 256).
+    pub reply_url: String,
+    /// `sendofficiallysnotify`: also notify for orders made on the official site.
+    pub send_official_notify: bool,
+    /// `replaydatatype`: `JSON` or `XML`.
+    pub reply_format: BodyFormat,
+    /// `replaymethod`: `POST` or `GET`.
+    pub reply_method: CallbackMethod,
+}
+
+/// Body format, for requests and for callbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BodyFormat {
+    /// `application/json` (the default).
+    #[default]
+    Json,
+    /// `application/xml`, DataContract style.
+    Xml,
+}
+
+/// How callbacks are delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackMethod {
+    /// `POST`.
+    Post,
+    /// `GET`.
+    Get,
+}
+
+impl ProviderConfig {
+    pub(crate) fn members(&self) -> Vec<(&'static str, DcValue)> {
+        vec![
+            ("replayurl", DcValue::Text(self.reply_url.clone())),
+            (
+                "sendofficiallysnotify",
+                DcValue::Text(if self.send_official_notify { "1" } else { "0" }.into()),
+            ),
+            (
+                "replaydatatype",
+                DcValue::Text(
+                    match self.reply_format {
+                        BodyFormat::Json => "JSON",
+                        BodyFormat::Xml => "XML",
+                    }
+                    .into(),
+                ),
+            ),
+            (
+                "replaymethod",
+                DcValue::Text(
+                    match self.reply_method {
+                        CallbackMethod::Post => "POST",
+                        CallbackMethod::Get => "GET",
+                    }
+                    .into(),
+                ),
+            ),
+        ]
+    }
+
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        required("replayurl", &self.reply_url, 256)
+    }
+}
+
+/// `PayContent`: start a third-party payment (`api/Order/BeginToPay`, `…/Phone`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayContent {
+    /// `orderid` (≤ 20).
+    pub order_id: String,
+    /// `paychannelname` (≤ 60), from the deployment's pay-channel list.
+    pub pay_channel_name: String,
+    /// `openid` for WeChat JSAPI, **already encrypted** as the deployment requires: the
+    /// documents name TripleDES without mode, IV or padding, so this crate does not encrypt.
+    pub openid: Option<String>,
+    /// `clientip`.
+    pub client_ip: Option<String>,
+}
+
+impl PayContent {
+    pub(crate) fn members(&self) -> Vec<(&'static str, DcValue)> {
+        vec![
+            ("orderid", DcValue::Text(self.order_id.clone())),
+            (
+                "paychannelname",
+                DcValue::Text(self.pay_channel_name.clone()),
+            ),
+            (
+                "openid",
+                self.openid.clone().map_or(DcValue::Nil, DcValue::Text),
+            ),
+            (
+                "clientip",
+                self.client_ip.clone().map_or(DcValue::Nil, DcValue::Text),
+            ),
+        ]
+    }
+
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        required("orderid", &self.order_id, 20)?;
+        required("paychannelname", &self.pay_channel_name, 60)
+    }
+}
+
+/// How the WebInterface ticket queries find the order: `orderid` or `senderid` (the
+/// agent's own order id); one of them is required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OrderLookup {
+    /// `orderid`.
+    OrderId(String),
+    /// `senderid`.
+    SenderId(String),
+}
+
+/// `OperationResult {errcode, errmsg}`. `errcode` 0 means success: the OperationResult page
+/// does not say so, but every sibling model documents 0 as success (inferred).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationResult {
+    /// `errcode`.
+    #[serde(deserialize_with = "lenient::i64")]
+    pub errcode: i64,
+    /// `errmsg`.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub errmsg: Option<String>,
+}
+
+/// 订单状态 (`OrderDeal.status`), as printed on the deployments' help pages.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OrderStatus {
+    /// `0` 预定中.
+    Booking,
+    /// `3` 已交割.
+    Settled,
+    /// `4` 已关闭.
+    Closed,
+    /// `5` 第三方付款已支付待核准.
+    PaidAwaitingApproval,
+    /// `7` 第三方支付退款申请中.
+    RefundRequested,
+    /// `B` 第三方付款退款办理中.
+    RefundInProgress,
+    /// `X` 已前台现付取票.
+    PaidAtCounter,
+    /// `D` 已交割(返款).
+    SettledWithRebate,
+    /// Another value, kept as sent.
+    Unknown(String),
+}
+
+impl OrderStatus {
+    /// Reads a wire value.
+    pub fn parse(s: &str) -> Self {
+        match s.trim() {
+            "0" => Self::Booking,
+            "3" => Self::Settled,
+            "4" => Self::Closed,
+            "5" => Self::PaidAwaitingApproval,
+            "7" => Self::RefundRequested,
+            "B" => Self::RefundInProgress,
+            "X" => Self::PaidAtCounter,
+            "D" => Self::SettledWithRebate,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+/// 门票状态.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TicketStatus {
+    /// `1` 正常.
+    Valid,
+    /// `2` 已退票.
+    Refunded,
+    /// `3` 已列印 (取票).
+    Printed,
+    /// `4` 已过闸.
+    Entered,
+    /// Another value, kept as sent.
+    Unknown(String),
+}
+
+impl TicketStatus {
+    /// Reads a wire value.
+    pub fn parse(s: &str) -> Self {
+        match s.trim() {
+            "1" => Self::Valid,
+            "2" => Self::Refunded,
+            "3" => Self::Printed,
+            "4" => Self::Entered,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+fn text(map: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+    match map.get(name)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn int(map: &serde_json::Map<String, Value>, name: &str) -> Option<i64> {
+    text(map, name)?.trim().parse().ok()
+}
+
+/// `Order`: an order's main record. Only the first members are documented; every member
+/// sent is kept in [`Order::fields`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// `orderid`, when sent.
+    pub order_id: Option<String>,
+    /// `senderid`: the agent's order id.
+    pub sender_id: Option<String>,
+    /// `status`, when sent.
+    pub status: Option<OrderStatus>,
+    /// `totalcount`.
+    pub total_count: Option<i64>,
+    /// `summary`: the amount, as sent (a decimal).
+    pub summary: Option<String>,
+    /// Every member, as sent.
+    pub fields: serde_json::Map<String, Value>,
+}
+
+impl Order {
+    pub(crate) fn from_value(value: Value) -> Option<Self> {
+        let Value::Object(fields) = value else {
+            return None;
+        };
+        Some(Self {
+            order_id: text(&fields, "orderid"),
+            sender_id: text(&fields, "senderid"),
+            status: text(&fields, "status").map(|s| OrderStatus::parse(&s)),
+            total_count: int(&fields, "totalcount"),
+            summary: text(&fields, "summary"),
+            fields,
+        })
+    }
+}
+
+/// `Ticket`: one ticket. Only the first members are documented; every member sent is
+/// kept in [`Ticket::fields`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    /// `ticketcode` 门票内部识别号.
+    pub ticket_code: Option<String>,
+    /// `productid`.
+    pub product_id: Option<String>,
+    /// `productname`.
+    pub product_name: Option<String>,
+    /// `personcount`.
+    pub person_count: Option<i64>,
+    /// `ticketdate` (`YYYYMMDD`).
+    pub ticket_date: Option<String>,
+    /// `price`, as sent.
+    pub price: Option<String>,
+    /// `status`, when sent.
+    pub status: Option<TicketStatus>,
+    /// Every member, as sent.
+    pub fields: serde_json::Map<String, Value>,
+}
+
+impl Ticket {
+    pub(crate) fn from_value(value: Value) -> Option<Self> {
+        let Value::Object(fields) = value else {
+            return None;
+        };
+        Some(Self {
+            ticket_code: text(&fields, "ticketcode"),
+            product_id: text(&fields, "productid"),
+            product_name: text(&fields, "productname"),
+            person_count: int(&fields, "personcount"),
+            ticket_date: text(&fields, "ticketdate"),
+            price: text(&fields, "price"),
+            status: text(&fields, "status").map(|s| TicketStatus::parse(&s)),
+            fields,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refund_parm_rules() {
+        assert!(RefundParm::whole_order("1").check().is_ok());
+        assert!(RefundParm::whole_order("").check().is_err());
+        assert!(RefundParm::tickets("1", ["a"]).check().is_ok());
+        assert!(RefundParm::tickets("1", [""]).check().is_err());
+        let whole = RefundParm {
+            ticket_ids: vec!["ignored".into()],
+            ..RefundParm::whole_order("1")
+        };
+        assert_eq!(
+            crate::wire::json(&whole.members())["ticketids"],
+            serde_json::json!([])
+        );
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(OrderStatus::parse("B"), OrderStatus::RefundInProgress);
+        assert_eq!(OrderStatus::parse("Z"), OrderStatus::Unknown("Z".into()));
+        assert_eq!(TicketStatus::parse("4"), TicketStatus::Entered);
+        assert_eq!(TicketStatus::parse("9"), TicketStatus::Unknown("9".into()));
+    }
+}
