@@ -216,7 +216,8 @@ impl Client {
                     }
                     None => None,
                 };
-                if let Some(www) = www.filter(WwwAuthenticate::is_stale_timestamp) {
+                let www = www.unwrap_or_default();
+                if www.is_stale_timestamp() {
                     if resynced {
                         return Err(context(unauthorized(&response, &www)));
                     }
@@ -224,10 +225,7 @@ impl Client {
                     resynced = true;
                     continue;
                 }
-                return Err(context(unauthorized(
-                    &response,
-                    &WwwAuthenticate::default(),
-                )));
+                return Err(context(unauthorized(&response, &www)));
             }
             let signed = auth
                 .signed

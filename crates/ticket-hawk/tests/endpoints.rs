@@ -1,0 +1,534 @@
+//! One wiremock test per endpoint: the Authorization header with a fixed clock and nonce,
+//! JSON and XML bodies, success and error replies; then Server-Authorization, clock
+//! resynchronisation and malformed headers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tixpay_core::crypto::{base64, hmac_sha256, sha256};
+use tixpay_core::{ErrorKind, FixedClock, FixedNonce, HttpClient, Secret, SignatureSubject};
+use tixpay_ticket_hawk::hawk::{Algorithm, Artifacts, Credentials, ServerAuthorization};
+use tixpay_ticket_hawk::{
+    BodyFormat, CallbackMethod, Client, Config, OrderLookup, OrderStatus, PayContent,
+    ProviderConfig, RefundParm, ServerAuth, TicketStatus,
+};
+use wiremock::matchers::{body_string, method, path, query_param};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+
+const NOW: i64 = 1_700_000_000;
+const NONCE: &str = "k3k4j5nonce1";
+const KEY: &str = "0123456789ABCDEFE10ADC3949BA59ABBE56E057F20F883E";
+
+fn credentials() -> Credentials {
+    Credentials::from_operator(
+        "agent01",
+        &Secret::new("0123456789ABCDEF"),
+        &Secret::new("123456"),
+        Algorithm::Sha256,
+    )
+}
+
+fn config(server: &MockServer) -> Config {
+    Config::new(server.uri(), credentials())
+        .clock(Arc::new(FixedClock::from_seconds(NOW)))
+        .nonce_source(Arc::new(FixedNonce::new(NONCE)))
+}
+
+fn client_with(config: Config) -> Client {
+    Client::with_http_client(config, HttpClient::new().unwrap())
+}
+
+/// The Authorization header computed independently of the crate (vector-style).
+fn expected_header(
+    server: &MockServer,
+    method: &str,
+    resource: &str,
+    body: Option<(&str, &[u8])>,
+) -> String {
+    let addr = server.address();
+    let hash = body.map(|(mime, bytes)| {
+        let mut input = format!("hawk.1.payload\n{mime}\n").into_bytes();
+        input.extend_from_slice(bytes);
+        input.push(b'\n');
+        base64::encode(sha256(&input))
+    });
+    let normalized = format!(
+        "hawk.1.header\n{NOW}\n{NONCE}\n{method}\n{resource}\n{}\n{}\n{}\n\n",
+        addr.ip(),
+        addr.port(),
+        hash.as_deref().unwrap_or("")
+    );
+    let mac = base64::encode(hmac_sha256(KEY.as_bytes(), normalized.as_bytes()));
+    match hash {
+        Some(h) => format!(
+            "Hawk id=\"agent01\", ts=\"{NOW}\", nonce=\"{NONCE}\", hash=\"{h}\", mac=\"{mac}\""
+        ),
+        None => format!("Hawk id=\"agent01\", ts=\"{NOW}\", nonce=\"{NONCE}\", mac=\"{mac}\""),
+    }
+}
+
+struct Header(&'static str, String);
+
+impl Match for Header {
+    fn matches(&self, request: &Request) -> bool {
+        request.headers.get(self.0).and_then(|v| v.to_str().ok()) == Some(self.1.as_str())
+    }
+}
+
+const OK: &str = r#"{"errcode":0,"errmsg":"退票成功"}"#;
+
+#[tokio::test]
+async fn refund_tickets_json_exact_request() {
+    let server = MockServer::start().await;
+    let body = r#"{"orderid":"20240101000123","refundallticket":"0","ticketids":["T1","T2"]}"#;
+    Mock::given(method("POST"))
+        .and(path("/api/Order/RefundTicket"))
+        .and(body_string(body))
+        .and(Header(
+            "content-type",
+            "application/json; charset=utf-8".into(),
+        ))
+        .and(Header(
+            "authorization",
+            expected_header(
+                &server,
+                "POST",
+                "/api/Order/RefundTicket",
+                Some(("application/json", body.as_bytes())),
+            ),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(OK, "application/json; charset=utf-8"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let result = client_with(config(&server))
+        .refund_tickets(&RefundParm::tickets("20240101000123", ["T1", "T2"]))
+        .await
+        .unwrap();
+    assert_eq!(result.errcode, 0);
+}
+
+#[tokio::test]
+async fn refund_order_xml_exact_request_and_xml_error() {
+    let server = MockServer::start().await;
+    let body = "<RefundParm xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Parm.WebInterface\"><memory>客户取消</memory><orderid>20240101000123</orderid><refundallticket>1</refundallticket><ticketids xmlns:d2p1=\"http://schemas.microsoft.com/2003/10/Serialization/Arrays\"></ticketids></RefundParm>";
+    let reply = "<OperationResult xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Result.WebInterface\"><errcode>1</errcode><errmsg>订单已生成过闸凭证</errmsg></OperationResult>";
+    Mock::given(method("POST"))
+        .and(path("/api/Order/Refund"))
+        .and(body_string(body))
+        .and(Header("accept", "application/xml".into()))
+        .and(Header(
+            "authorization",
+            expected_header(
+                &server,
+                "POST",
+                "/api/Order/Refund",
+                Some(("application/xml", body.as_bytes())),
+            ),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(reply, "application/xml; charset=utf-8"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_with(config(&server).body_format(BodyFormat::Xml));
+    let err = client
+        .refund_order(&RefundParm::whole_order("20240101000123").memory("客户取消"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("1"));
+    assert!(err.to_string().contains("订单已生成过闸凭证"));
+    assert_eq!(err.operation(), Some("api/Order/Refund"));
+}
+
+#[tokio::test]
+async fn query_order_get_has_no_hash() {
+    let server = MockServer::start().await;
+    let resource = "/api/Order/Query/Main/2024%2F0101?personalid=0";
+    Mock::given(method("GET"))
+        .and(path("/api/Order/Query/Main/2024%2F0101"))
+        .and(query_param("personalid", "0"))
+        .and(Header("authorization", expected_header(&server, "GET", resource, None)))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"orderid":"2024/0101","senderid":"S1","status":"B","totalcount":"3","summary":300.00,"theatrial":"x"}"#,
+            "application/json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let order = client_with(config(&server))
+        .query_order("2024/0101", None)
+        .await
+        .unwrap();
+    assert_eq!(order.status, Some(OrderStatus::RefundInProgress));
+    assert_eq!(order.total_count, Some(3));
+    assert_eq!(order.summary.as_deref(), Some("300.0"));
+    assert_eq!(order.fields["theatrial"], "x");
+}
+
+#[tokio::test]
+async fn ticket_queries() {
+    let server = MockServer::start().await;
+    let resource = "/api/WebInterface/Order/Query/Tickets?username=agent01&orderid=O1&senderid=&personalid=0&guidernum=";
+    Mock::given(method("GET"))
+        .and(path("/api/WebInterface/Order/Query/Tickets"))
+        .and(Header("authorization", expected_header(&server, "GET", resource, None)))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"[{"ticketcode":"T1","productname":"座位票","personcount":1,"status":"1"},{"ticketcode":"T2","status":"9"}]"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let resource = "/api/WebInterface/Order/Query/Ticket?ticketid=T1&username=agent01&orderid=&senderid=S1&personalid=7&guidernum=G1";
+    Mock::given(method("GET"))
+        .and(path("/api/WebInterface/Order/Query/Ticket"))
+        .and(Header("authorization", expected_header(&server, "GET", resource, None)))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<Ticket xmlns=\"x\"><ticketcode>T1</ticketcode><status>2</status><price>100.00</price></Ticket>",
+            "application/xml",
+        ))
+        .mount(&server)
+        .await;
+    let client = client_with(config(&server));
+    let tickets = client
+        .query_tickets("agent01", &OrderLookup::OrderId("O1".into()), None, None)
+        .await
+        .unwrap();
+    assert_eq!(tickets.len(), 2);
+    assert_eq!(tickets[0].status, Some(TicketStatus::Valid));
+    assert_eq!(tickets[1].status, Some(TicketStatus::Unknown("9".into())));
+    let ticket = client
+        .query_ticket(
+            "agent01",
+            "T1",
+            &OrderLookup::SenderId("S1".into()),
+            Some(7),
+            Some("G1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ticket.status, Some(TicketStatus::Refunded));
+    assert_eq!(ticket.price.as_deref(), Some("100.00"));
+    assert!(
+        client
+            .query_tickets("", &OrderLookup::OrderId("O1".into()), None, None)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn provider_config_pay_and_verify_code() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/ProviderConfig"))
+        .and(body_string(r#"{"replaydatatype":"JSON","replaymethod":"POST","replayurl":"https://r.example/cb","sendofficiallysnotify":"0"}"#))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/Order/BeginToPay/Phone"))
+        .and(body_string(
+            r#"{"clientip":"10.0.0.1","orderid":"O1","paychannelname":"微信支付"}"#,
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#""https://pay.example/o1""#, "application/json"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/Order/BeginToPay"))
+        .respond_with(ResponseTemplate::new(400).set_body_raw(
+            r#"{"errcode":7,"errmsg":"支付通道不存在"}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/Agent/AgentIsVerifyCode"))
+        .and(body_string(
+            r#"{"mobile":"13800000000","username":"agent01"}"#,
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"errcode":0,"errmsg":"ok"}"#, "application/json"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_with(config(&server));
+    client
+        .set_provider_config(&ProviderConfig {
+            reply_url: "https://r.example/cb".into(),
+            send_official_notify: false,
+            reply_format: BodyFormat::Json,
+            reply_method: CallbackMethod::Post,
+        })
+        .await
+        .unwrap();
+    let pay = PayContent {
+        order_id: "O1".into(),
+        pay_channel_name: "微信支付".into(),
+        openid: None,
+        client_ip: Some("10.0.0.1".into()),
+    };
+    assert_eq!(
+        client.begin_to_pay_phone(&pay).await.unwrap(),
+        "https://pay.example/o1"
+    );
+    let err = client.begin_to_pay(&pay).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("7"));
+    assert_eq!(err.as_api().unwrap().status.map(|s| s.as_u16()), Some(400));
+    let params: BTreeMap<String, String> = [("username", "agent01"), ("mobile", "13800000000")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(
+        client
+            .send_agent_verify_code(&params)
+            .await
+            .unwrap()
+            .errcode,
+        0
+    );
+}
+
+#[tokio::test]
+async fn refunds_are_never_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder()
+        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
+        .build()
+        .unwrap();
+    let client = Client::with_http_client(config(&server), http);
+    let err = client
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Http { .. }));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn server_authorization_accepted_and_tampered_rejected() {
+    let server = MockServer::start().await;
+    let request = Artifacts::new(
+        "POST",
+        server.address().ip().to_string(),
+        server.address().port(),
+        "/api/Order/RefundTicket",
+        NOW,
+        NONCE,
+    )
+    .hash({
+        let body = br#"{"orderid":"O1","refundallticket":"1","ticketids":[]}"#;
+        credentials().payload_hash("application/json", body)
+    });
+    let good = ServerAuthorization::create(
+        &credentials(),
+        &request,
+        Some(("application/json", OK.as_bytes())),
+    );
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(OK, "application/json")
+                .insert_header("server-authorization", good.as_str()),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let tampered_body = OK.replace("退票成功", "已退票");
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(tampered_body, "application/json")
+                .insert_header("server-authorization", good.as_str()),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(OK, "application/json"))
+        .mount(&server)
+        .await;
+    let client = client_with(config(&server).server_auth(ServerAuth::Required));
+    let refund = RefundParm::whole_order("O1");
+    assert!(client.refund_tickets(&refund).await.is_ok());
+    let err = client.refund_tickets(&refund).await.unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Signature {
+                subject: SignatureSubject::Response,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_outcome_unknown());
+    let err = client.refund_tickets(&refund).await.unwrap_err();
+    assert!(err.to_string().contains("no Server-Authorization"), "{err}");
+}
+
+#[tokio::test]
+async fn malformed_server_authorization_is_a_typed_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw("{}", "application/json")
+                .insert_header("server-authorization", "Hawk mac=\"unterminated"),
+        )
+        .mount(&server)
+        .await;
+    let err = client_with(config(&server))
+        .query_order("O1", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+}
+
+fn stale(ts: i64, tsm: &str) -> ResponseTemplate {
+    ResponseTemplate::new(401).insert_header(
+        "www-authenticate",
+        format!("Hawk ts=\"{ts}\", tsm=\"{tsm}\", error=\"Stale timestamp\"").as_str(),
+    )
+}
+
+#[tokio::test]
+async fn stale_timestamp_resyncs_once_and_succeeds() {
+    let server = MockServer::start().await;
+    let server_now = NOW + 3_600;
+    Mock::given(method("POST"))
+        .respond_with(stale(server_now, &credentials().timestamp_mac(server_now)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(OK, "application/json"))
+        .mount(&server)
+        .await;
+    let client = client_with(config(&server));
+    client
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap();
+    assert_eq!(client.clock_offset_millis(), 3_600_000);
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    let second = received[1].headers["authorization"].to_str().unwrap();
+    assert!(second.contains(&format!("ts=\"{server_now}\"")), "{second}");
+}
+
+#[tokio::test]
+async fn bad_tsm_is_an_error_without_retry() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(stale(NOW + 100, "bm90IHRoZSB0c20="))
+        .mount(&server)
+        .await;
+    let client = client_with(config(&server));
+    let err = client
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(client.clock_offset_millis(), 0);
+}
+
+#[tokio::test]
+async fn dotnet_style_needs_trust_over_http() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "www-authenticate",
+            format!("Hawk ts=\"{}\" ntp=\"pool.ntp.org\"", NOW - 500).as_str(),
+        ))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(OK, "application/json"))
+        .mount(&server)
+        .await;
+    let err = client_with(config(&server))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("without tsm"), "{err}");
+    let trusting = client_with(config(&server).trust_unsigned_server_time(true));
+    trusting
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap();
+    assert_eq!(trusting.clock_offset_millis(), -500_000);
+}
+
+#[tokio::test]
+async fn malformed_www_authenticate_and_other_401s() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401).insert_header("www-authenticate", "Hawk ts=\"tomorrow\""),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401).insert_header("www-authenticate", "Hawk error=\"Bad mac\""),
+        )
+        .mount(&server)
+        .await;
+    let client = client_with(config(&server));
+    let err = client
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
+    let err = client
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("401"));
+    assert!(err.to_string().contains("Bad mac"));
+}
+
+#[tokio::test]
+async fn invalid_refunds_are_not_sent() {
+    let server = MockServer::start().await;
+    let client = client_with(config(&server));
+    assert!(
+        client
+            .refund_tickets(&RefundParm::tickets("O1", Vec::<String>::new()))
+            .await
+            .is_err()
+    );
+    assert!(
+        client
+            .refund_order(&RefundParm::whole_order("x".repeat(21)))
+            .await
+            .is_err()
+    );
+    assert!(
+        client
+            .refund_tickets_for_agent("", None, &RefundParm::whole_order("O1"))
+            .await
+            .is_err()
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

@@ -1,0 +1,234 @@
+//! End to end against the sandbox (a skewed clock included), redaction, and property tests
+//! of the header parsers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use proptest::prelude::*;
+use tixpay_core::Secret;
+use tixpay_ticket_hawk::hawk::{
+    Algorithm, Credentials, ServerAuthorization, WwwAuthenticate, parse_header,
+};
+use tixpay_ticket_hawk::{BodyFormat, Config};
+
+#[test]
+fn secrets_never_print() {
+    let c = Credentials::from_operator(
+        "agent01",
+        &Secret::new("OPERATOR-KEY-9"),
+        &Secret::new("pa55word"),
+        Algorithm::Sha256,
+    );
+    let config = Config::new("https://h.example", c.clone());
+    for shown in [format!("{c:?}"), format!("{config:?}")] {
+        assert!(!shown.contains("OPERATOR-KEY-9"), "{shown}");
+        assert!(!shown.contains("pa55word"), "{shown}");
+        assert!(!shown.contains("E10ADC"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn header_parsers_never_panic(value in "(Hawk|hawk|Basic)?[ ,]{0,2}([a-z]{1,4}=\"[^\"]{0,6}\"?[ ,]{0,2}){0,5}\\\\?") {
+        let _ = parse_header(&value);
+        let _ = WwwAuthenticate::parse(&value);
+        let _ = ServerAuthorization::parse(&value);
+    }
+
+    #[test]
+    fn headers_round_trip(ext in "[ -~]{0,20}", nonce in "[A-Za-z0-9]{1,12}") {
+        let c = Credentials::new("id", Secret::new("key"), Algorithm::Sha256);
+        let a = tixpay_ticket_hawk::hawk::Artifacts::new("GET", "h", 80, "/", 1, nonce.clone()).ext(ext.clone());
+        let header = c.header(&a).unwrap();
+        let attrs = parse_header(&header).unwrap();
+        prop_assert_eq!(&attrs["nonce"], &nonce);
+        if !ext.is_empty() {
+            prop_assert_eq!(&attrs["ext"], &ext);
+        }
+    }
+}
+
+#[cfg(feature = "sandbox")]
+mod end_to_end {
+    use tixpay_core::ErrorKind;
+    use tixpay_ticket_hawk::sandbox::{SandboxOptions, StaleStyle, TicketSandbox};
+    use tixpay_ticket_hawk::{Client, OrderLookup, RefundParm, ServerAuth, TicketStatus};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn refund_rules_json_and_xml() {
+        let sandbox = TicketSandbox::start_with(SandboxOptions {
+            server_authorization: true,
+            ..SandboxOptions::default()
+        })
+        .await
+        .unwrap();
+        let tickets = sandbox.add_order("T-ORDER-1", 3, true, true);
+        sandbox.mark_used(&tickets[0]);
+        for format in [BodyFormat::Json, BodyFormat::Xml] {
+            let client = Client::new(
+                sandbox
+                    .config()
+                    .body_format(format)
+                    .server_auth(ServerAuth::Required),
+            )
+            .unwrap();
+            let list = client
+                .query_tickets(
+                    "agent01",
+                    &OrderLookup::OrderId("T-ORDER-1".into()),
+                    None,
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(list.len(), 3, "{format:?}");
+        }
+        let json = Client::new(sandbox.config().server_auth(ServerAuth::Required)).unwrap();
+        let xml = Client::new(
+            sandbox
+                .config()
+                .body_format(BodyFormat::Xml)
+                .server_auth(ServerAuth::Required),
+        )
+        .unwrap();
+        // A used ticket cannot be refunded.
+        let err = json
+            .refund_tickets(&RefundParm::tickets("T-ORDER-1", [tickets[0].clone()]))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("已过闸"), "{err}");
+        // Refund one (XML), then again: refused, irreversible.
+        xml.refund_tickets(&RefundParm::tickets("T-ORDER-1", [tickets[1].clone()]))
+            .await
+            .unwrap();
+        assert_eq!(sandbox.ticket_status(&tickets[1]).as_deref(), Some("2"));
+        let again = json
+            .refund_tickets(&RefundParm::tickets("T-ORDER-1", [tickets[1].clone()]))
+            .await
+            .unwrap_err();
+        assert!(again.to_string().contains("已退票"), "{again}");
+        // api/Order/Refund only for paid orders without gate credentials.
+        let err = json
+            .refund_order(&RefundParm::whole_order("T-ORDER-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.api_code(), Some("3"));
+        sandbox.add_order("T-ORDER-2", 2, true, false);
+        json.refund_order(&RefundParm::whole_order("T-ORDER-2").memory("no gate pass"))
+            .await
+            .unwrap();
+        let order = xml.query_order("T-ORDER-2", None).await.unwrap();
+        assert_eq!(order.total_count, Some(2));
+        let ticket = json
+            .query_ticket(
+                "agent01",
+                &tickets[1],
+                &OrderLookup::OrderId("T-ORDER-1".into()),
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(ticket.status, Some(TicketStatus::Refunded));
+        // The WebInterface refund form.
+        json.refund_tickets_for_agent(
+            "agent01",
+            None,
+            &RefundParm::tickets("T-ORDER-1", [tickets[2].clone()]),
+        )
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn skewed_sandbox_clock_is_resynced() {
+        let sandbox = TicketSandbox::start_with(SandboxOptions {
+            clock_offset_seconds: 600,
+            ..SandboxOptions::default()
+        })
+        .await
+        .unwrap();
+        sandbox.add_order("SKEW-1", 1, true, false);
+        let client = Client::new(sandbox.config()).unwrap();
+        let order = client.query_order("SKEW-1", None).await.unwrap();
+        assert_eq!(order.order_id.as_deref(), Some("SKEW-1"));
+        let offset = client.clock_offset_millis();
+        assert!((595_000..=605_000).contains(&offset), "{offset}");
+        // Later calls use the offset at once: one authenticated request each.
+        let before = sandbox.authenticated_requests();
+        client.query_order("SKEW-1", None).await.unwrap();
+        assert_eq!(sandbox.authenticated_requests(), before + 1);
+        // The sandbox's clock moves back: resync again.
+        sandbox.set_clock_offset(-900);
+        client.query_order("SKEW-1", None).await.unwrap();
+        assert!(client.clock_offset_millis() < -890_000);
+    }
+
+    #[tokio::test]
+    async fn dotnet_server_without_tsm() {
+        let sandbox = TicketSandbox::start_with(SandboxOptions {
+            clock_offset_seconds: -300,
+            stale_style: StaleStyle::DotNet,
+            ..SandboxOptions::default()
+        })
+        .await
+        .unwrap();
+        sandbox.add_order("NET-1", 1, true, false);
+        let strict = Client::new(sandbox.config()).unwrap();
+        let err = strict.query_order("NET-1", None).await.unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+        let trusting = Client::new(sandbox.config().trust_unsigned_server_time(true)).unwrap();
+        trusting.query_order("NET-1", None).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn wrong_credentials_and_replays_are_refused() {
+        let sandbox = TicketSandbox::start().await.unwrap();
+        sandbox.add_order("AUTH-1", 1, true, false);
+        let wrong = Config::new(
+            sandbox.uri(),
+            Credentials::from_operator(
+                tixpay_ticket_hawk::SANDBOX_HAWK_ID,
+                &Secret::new("WRONG"),
+                &Secret::new("123456"),
+                Algorithm::Sha256,
+            ),
+        );
+        let err = Client::new(wrong)
+            .unwrap()
+            .query_order("AUTH-1", None)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("Bad mac"), "{err}");
+        // A fixed nonce: the second request is a replay.
+        let fixed =
+            sandbox
+                .config()
+                .nonce_source(std::sync::Arc::new(tixpay_core::FixedNonce::new(
+                    "same-nonce",
+                )));
+        let client = Client::new(fixed).unwrap();
+        client.query_order("AUTH-1", None).await.unwrap();
+        let err = client.query_order("AUTH-1", None).await.unwrap_err();
+        assert!(err.to_string().contains("Invalid nonce"), "{err}");
+        // An id the server does not know.
+        let other_id = Config::new(
+            sandbox.uri(),
+            Credentials::new("someone-else", Secret::new("k"), Algorithm::Sha256),
+        );
+        let err = Client::new(other_id)
+            .unwrap()
+            .query_order("AUTH-1", None)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("Unknown credentials"), "{err}");
+    }
+}
