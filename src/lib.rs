@@ -13,6 +13,7 @@
 //! | `lianhe` | `tixpay-lianhe`: 联合票务 Lianhe ticket distribution | `lianhe` |
 //! | `leshua` | `tixpay-leshua`: 乐刷 LeShua payment gateway | `leshua` |
 //! | `ticket_hawk` | `tixpay-ticket-hawk`: 游宝星 electronic ticket system (Hawk) | `ticket-hawk` |
+//! | `wechat_payscore` | `tixpay-wechat-payscore`: WeChat Pay PayScore 微信支付分 | `wechat-payscore` |
 //!
 //! Every client in the family shares the same rules:
 //!
@@ -51,6 +52,11 @@ pub use tixpay_leshua as leshua;
 #[cfg(feature = "ticket-hawk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ticket-hawk")))]
 pub use tixpay_ticket_hawk as ticket_hawk;
+
+/// WeChat Pay PayScore 微信支付分 (feature `wechat-payscore`).
+#[cfg(feature = "wechat-payscore")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wechat-payscore")))]
+pub use tixpay_wechat_payscore as wechat_payscore;
 
 /// The README's examples, compiled as doctests so that they stay true.
 #[cfg(doctest)]

@@ -1,0 +1,143 @@
+//! WeChat Pay's error codes, and PayScore's finer codes carried in `Request-ID`.
+
+use tixpay_core::Error;
+
+/// The `code` of an APIv3 error body.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 500: retry with the same parameters.
+    SystemError,
+    /// 400.
+    ParamError,
+    /// 400: the same number was used with other parameters.
+    InvalidRequest,
+    /// 401: the request signature is wrong.
+    SignError,
+    /// 403.
+    NoAuth,
+    /// 429.
+    FrequencyLimited,
+    /// 404.
+    OrderNotExist,
+    /// 400: the order's state does not allow this.
+    InvalidOrderState,
+    /// 400.
+    OrderCanceled,
+    /// 400.
+    OrderDone,
+    /// 404: e.g. no platform certificates (use the public key).
+    ResourceNotExists,
+    /// Another code, kept as sent.
+    Unknown(String),
+}
+
+impl ErrorCode {
+    /// Reads a code.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "SYSTEM_ERROR" => Self::SystemError,
+            "PARAM_ERROR" => Self::ParamError,
+            "INVALID_REQUEST" => Self::InvalidRequest,
+            "SIGN_ERROR" => Self::SignError,
+            "NO_AUTH" => Self::NoAuth,
+            "FREQUENCY_LIMITED" => Self::FrequencyLimited,
+            "ORDER_NOT_EXIST" | "ORDER_NOT_EXISTS" => Self::OrderNotExist,
+            "INVALID_ORDER_STATE" => Self::InvalidOrderState,
+            "ORDER_CANCELED" => Self::OrderCanceled,
+            "ORDER_DONE" => Self::OrderDone,
+            "RESOURCE_NOT_EXISTS" => Self::ResourceNotExists,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The code of a provider error, if `err` is one.
+    pub fn from_error(err: &Error) -> Option<Self> {
+        err.api_code().map(Self::parse)
+    }
+}
+
+/// PayScore's most frequent finer codes: the number after the last `-` of `Request-ID`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PayScoreCode {
+    /// 271317510 order not found.
+    OrderNotFound,
+    /// 271316574 deduction failed.
+    DeductionFailed,
+    /// 271302262 / 271302333 / 271302332 illegal order state.
+    IllegalOrderState,
+    /// 268435464 parameter out of range.
+    ParameterOutOfRange,
+    /// 271316657 only while payment is pending.
+    OnlyWhileUnpaid,
+    /// 271316598 re-entry with different parameters.
+    ReentryMismatch,
+    /// 271302144 mch_id not found.
+    MerchantNotFound,
+    /// 271302149 mch_id and appid not bound.
+    AppidNotBound,
+    /// 268435472 rate-limited.
+    RateLimited,
+    /// 271300099 risk assessment rejected.
+    RiskRejected,
+    /// 271299627 the user has overdue unpaid orders.
+    UserHasOverdueOrders,
+    /// 268503786 no permission.
+    NoPermission,
+    /// 271316592 cannot cancel in this state.
+    CannotCancelInState,
+    /// 270924332 invalid Authorization.
+    InvalidAuthorization,
+    /// 271316754 deduction in progress.
+    DeductionInProgress,
+    /// 271316656 amount above the service's risk cap.
+    AboveRiskCap,
+    /// 271316637 end_time before start_time.
+    EndBeforeStart,
+    /// 268560785 teen-mode limit.
+    TeenModeLimit,
+    /// Another number.
+    Other(u64),
+}
+
+impl PayScoreCode {
+    /// The code for `n`.
+    pub fn from_number(n: u64) -> Self {
+        match n {
+            271_317_510 => Self::OrderNotFound,
+            271_316_574 => Self::DeductionFailed,
+            271_302_262 | 271_302_333 | 271_302_332 => Self::IllegalOrderState,
+            268_435_464 => Self::ParameterOutOfRange,
+            271_316_657 => Self::OnlyWhileUnpaid,
+            271_316_598 => Self::ReentryMismatch,
+            271_302_144 => Self::MerchantNotFound,
+            271_302_149 => Self::AppidNotBound,
+            268_435_472 => Self::RateLimited,
+            271_300_099 => Self::RiskRejected,
+            271_299_627 => Self::UserHasOverdueOrders,
+            268_503_786 => Self::NoPermission,
+            271_316_592 => Self::CannotCancelInState,
+            270_924_332 => Self::InvalidAuthorization,
+            271_316_754 => Self::DeductionInProgress,
+            271_316_656 => Self::AboveRiskCap,
+            271_316_637 => Self::EndBeforeStart,
+            268_560_785 => Self::TeenModeLimit,
+            other => Self::Other(other),
+        }
+    }
+
+    /// The finer code of a provider error, read from its `Request-ID`.
+    ///
+    /// ```
+    /// use tixpay_core::{ApiError, Error};
+    /// use tixpay_wechat_payscore::PayScoreCode;
+    /// let err = Error::api(ApiError::new("INVALID_ORDER_STATE", "单据状态错误").with_request_id("08F4D-271316592"));
+    /// assert_eq!(PayScoreCode::from_error(&err), Some(PayScoreCode::CannotCancelInState));
+    /// ```
+    pub fn from_error(err: &Error) -> Option<Self> {
+        let id = err.as_api()?.request_id.as_deref()?;
+        let (_, tail) = id.rsplit_once('-')?;
+        tail.trim().parse().ok().map(Self::from_number)
+    }
+}

@@ -1,0 +1,204 @@
+//! Callbacks (回调通知): verified with the same rules as responses (`WECHATPAY/SIGNTEST/`
+//! probes fail), the `resource` decrypted with the APIv3 key (AEAD_AES_256_GCM), and typed.
+//!
+//! Answer [`success_response`] (HTTP 204) within 5 seconds, or [`failure_response`]; WeChat
+//! Pay retries for about 24 hours (15 s, 15 s, 30 s, 3 min, 10 min, 20 min, 30 min ×3, 60 min,
+//! 3 h ×3, 6 h ×2), so de-duplicate on [`Callback::id`].
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tixpay_core::crypto::base64;
+use tixpay_core::{Error, SignatureSubject};
+
+use crate::client::Client;
+use crate::types::ServiceOrder;
+
+const PROVIDER: &str = "wechat-payscore";
+const OPERATION: &str = "callback";
+
+/// The success reply: `204 No Content`.
+pub fn success_response() -> http::Response<Bytes> {
+    let mut r = http::Response::new(Bytes::new());
+    *r.status_mut() = http::StatusCode::NO_CONTENT;
+    r
+}
+
+/// A failure reply (`500`, `{"code":"FAIL","message":…}`): WeChat Pay will send again.
+pub fn failure_response(message: &str) -> http::Response<Bytes> {
+    let body = serde_json::json!({"code": "FAIL", "message": message}).to_string();
+    let mut r = http::Response::new(Bytes::from(body));
+    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// A verified, decrypted callback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Callback {
+    /// `id`: the notification id, the key to de-duplicate on.
+    pub id: String,
+    /// `create_time` (RFC 3339).
+    pub create_time: Option<String>,
+    /// `event_type`, as sent.
+    pub event_type: String,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// The decrypted event.
+    pub event: CallbackEvent,
+}
+
+impl Callback {
+    /// The key to de-duplicate deliveries on (the notification `id`).
+    pub fn dedup_key(&self) -> &str {
+        &self.id
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CallbackEvent {
+    /// `PAYSCORE.USER_CONFIRM`: the user confirmed the order.
+    UserConfirm(ServiceOrder),
+    /// `PAYSCORE.USER_PAID`: the payment succeeded.
+    UserPaid(ServiceOrder),
+    /// `PAYSCORE.USER_OPEN_SERVICE`: the user authorized the service.
+    UserOpenService(PermissionChange),
+    /// `PAYSCORE.USER_CLOSE_SERVICE`: the user revoked the authorization.
+    UserCloseService(PermissionChange),
+    /// Another event, with its decrypted JSON.
+    Unknown(serde_json::Value),
+}
+
+/// The payload of `USER_OPEN_SERVICE` / `USER_CLOSE_SERVICE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionChange {
+    /// `appid`.
+    #[serde(default)]
+    pub appid: Option<String>,
+    /// `mchid`.
+    #[serde(default)]
+    pub mchid: Option<String>,
+    /// `service_id`.
+    #[serde(default)]
+    pub service_id: Option<String>,
+    /// `openid`.
+    #[serde(default)]
+    pub openid: Option<String>,
+    /// `user_service_status`.
+    #[serde(default)]
+    pub user_service_status: Option<String>,
+    /// `openorclose_time`.
+    #[serde(default)]
+    pub openorclose_time: Option<String>,
+    /// `authorization_code` (pre-authorization only).
+    #[serde(default)]
+    pub authorization_code: Option<String>,
+    /// Every other field, unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    id: String,
+    #[serde(default)]
+    create_time: Option<String>,
+    event_type: String,
+    #[serde(default)]
+    summary: Option<String>,
+    resource: Resource,
+}
+
+#[derive(Deserialize)]
+struct Resource {
+    #[serde(default)]
+    algorithm: String,
+    ciphertext: String,
+    #[serde(default)]
+    associated_data: String,
+    nonce: String,
+}
+
+impl Client {
+    /// Verifies, decrypts and types one callback from its headers and raw body.
+    ///
+    /// ```no_run
+    /// use tixpay_wechat_payscore::notify::{success_response, failure_response, CallbackEvent};
+    /// # async fn handle(client: tixpay_wechat_payscore::Client, headers: http::HeaderMap, body: bytes::Bytes) -> http::Response<bytes::Bytes> {
+    /// match client.parse_callback(&headers, &body).await {
+    ///     Ok(callback) => {
+    ///         if let CallbackEvent::UserPaid(order) = &callback.event {
+    ///             println!("paid: {:?}", order.out_order_no);
+    ///         }
+    ///         success_response()
+    ///     }
+    ///     Err(e) => failure_response(&e.to_string()),
+    /// }
+    /// # }
+    /// ```
+    pub async fn parse_callback(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Callback, Error> {
+        let ctx = |e: Error| e.with_provider(PROVIDER).with_operation(OPERATION);
+        self.verify_callback(headers, body).await.map_err(ctx)?;
+        let envelope: Envelope = tixpay_core::json::decode(None, body).map_err(ctx)?;
+        let r = &envelope.resource;
+        if !r.algorithm.is_empty() && r.algorithm != "AEAD_AES_256_GCM" {
+            return Err(ctx(Error::decode(
+                None,
+                body,
+                Some("resource.algorithm".into()),
+                format!("unsupported {}", r.algorithm),
+            )));
+        }
+        let ciphertext = base64::decode(r.ciphertext.trim()).map_err(|_| {
+            ctx(Error::decode(
+                None,
+                body,
+                Some("resource.ciphertext".into()),
+                "not base64",
+            ))
+        })?;
+        let plain = self
+            .apiv3()
+            .open(
+                r.nonce.as_bytes(),
+                r.associated_data.as_bytes(),
+                &ciphertext,
+            )
+            .map_err(|_| {
+                ctx(Error::signature(
+                    SignatureSubject::Notification,
+                    "the resource does not decrypt: wrong APIv3 key, nonce or associated data",
+                ))
+            })?;
+        let event = match envelope.event_type.as_str() {
+            "PAYSCORE.USER_CONFIRM" | "PAYSCORE.USER_ACCEPTED" => {
+                CallbackEvent::UserConfirm(tixpay_core::json::decode(None, &plain).map_err(ctx)?)
+            }
+            "PAYSCORE.USER_PAID" => {
+                CallbackEvent::UserPaid(tixpay_core::json::decode(None, &plain).map_err(ctx)?)
+            }
+            "PAYSCORE.USER_OPEN_SERVICE" => CallbackEvent::UserOpenService(
+                tixpay_core::json::decode(None, &plain).map_err(ctx)?,
+            ),
+            "PAYSCORE.USER_CLOSE_SERVICE" => CallbackEvent::UserCloseService(
+                tixpay_core::json::decode(None, &plain).map_err(ctx)?,
+            ),
+            _ => CallbackEvent::Unknown(tixpay_core::json::decode(None, &plain).map_err(ctx)?),
+        };
+        Ok(Callback {
+            id: envelope.id,
+            create_time: envelope.create_time,
+            event_type: envelope.event_type,
+            summary: envelope.summary,
+            event,
+        })
+    }
+}

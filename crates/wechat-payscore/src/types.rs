@@ -1,0 +1,627 @@
+//! PayScore's shared objects and enumerations (spec §1.2, §1.4).
+
+use serde::{Deserialize, Serialize};
+use tixpay_core::Error;
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+            /// A value the documents do not list, kept as sent.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The value on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Unknown(s) => s,
+                }
+            }
+
+            /// Reads a wire value.
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($wire => Self::$variant,)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map(|s| Self::parse(&s))
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// 服务订单状态 `state`.
+    State {
+        /// 商户已创建服务订单.
+        Created = "CREATED",
+        /// 服务订单进行中 (see `state_description`).
+        Doing = "DOING",
+        /// 服务订单完成 (terminal).
+        Done = "DONE",
+        /// 商户取消服务订单 (terminal).
+        Revoked = "REVOKED",
+        /// 服务订单已失效 (terminal; CREATED orders expire after 30 days).
+        Expired = "EXPIRED",
+    }
+);
+
+string_enum!(
+    /// 订单状态说明 `state_description` (meaningful in `DOING`).
+    StateDescription {
+        /// 用户已确认.
+        UserConfirm = "USER_CONFIRM",
+        /// 商户已完结.
+        MchComplete = "MCH_COMPLETE",
+    }
+);
+
+string_enum!(
+    /// 收款状态 `collection.state`.
+    CollectionState {
+        /// 待支付.
+        UserPaying = "USER_PAYING",
+        /// 已支付.
+        UserPaid = "USER_PAID",
+    }
+);
+
+string_enum!(
+    /// 风险金名称 `risk_fund.name`. (The enumeration file spells the first `UDEPOSIT`, a
+    /// typo; every endpoint uses `DEPOSIT`.)
+    RiskFundName {
+        /// 押金.
+        Deposit = "DEPOSIT",
+        /// 预付款.
+        Advance = "ADVANCE",
+        /// 保证金.
+        CashDeposit = "CASH_DEPOSIT",
+        /// 预估订单费用 (先享 mode).
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    }
+);
+
+string_enum!(
+    /// 收款方式 `collection.details[].paid_type`.
+    PaidType {
+        /// 支付分.
+        Newton = "NEWTON",
+        /// 商户渠道.
+        Mch = "MCH",
+    }
+);
+
+string_enum!(
+    /// 授权状态 `authorization_state`.
+    AuthorizationState {
+        /// 未授权.
+        Unavailable = "UNAVAILABLE",
+        /// 已授权.
+        Available = "AVAILABLE",
+        /// 已预授权但未完成正式授权.
+        UnbindUser = "UNBINDUSER",
+    }
+);
+
+/// 后付费项目 `post_payments[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PostPayment {
+    /// `name` (≤ 20 characters).
+    pub name: String,
+    /// `amount` in fen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<u64>,
+    /// `description` (≤ 30 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+}
+
+impl PostPayment {
+    /// A charge of `amount` fen named `name`.
+    pub fn new(name: impl Into<String>, amount: u64) -> Self {
+        Self {
+            name: name.into(),
+            amount: Some(amount),
+            ..Self::default()
+        }
+    }
+
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets `count`.
+    #[must_use]
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = Some(count);
+        self
+    }
+}
+
+/// 商户优惠 `post_discounts[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PostDiscount {
+    /// `name` (≤ 20 characters).
+    pub name: String,
+    /// `description` (≤ 30 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `amount` in fen (required on complete; create's schema has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<u64>,
+    /// `count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+}
+
+impl PostDiscount {
+    /// A discount of `amount` fen named `name`.
+    pub fn new(name: impl Into<String>, amount: u64) -> Self {
+        Self {
+            name: name.into(),
+            amount: Some(amount),
+            ..Self::default()
+        }
+    }
+
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+/// A time in a `time_range`: `yyyyMMddHHmmss`, `yyyyMMdd`, or (start only) `OnAccept`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimePoint {
+    /// `yyyyMMddHHmmss`, China time.
+    DateTime(String),
+    /// `yyyyMMdd`.
+    Date(String),
+    /// `OnAccept`: the service starts when the user confirms (start time only).
+    OnAccept,
+}
+
+impl TimePoint {
+    /// A time from seconds since the Unix epoch, written `yyyyMMddHHmmss` in China time.
+    pub fn at(unix: i64) -> Self {
+        Self::DateTime(tixpay_core::datetime::format_compact(
+            unix,
+            tixpay_core::datetime::CST,
+        ))
+    }
+
+    /// Parses a wire value; anything but the three documented forms is an error.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        match s.len() {
+            _ if s == "OnAccept" => Ok(Self::OnAccept),
+            14 if tixpay_core::datetime::parse_compact(s, tixpay_core::datetime::CST).is_some() => {
+                Ok(Self::DateTime(s.to_owned()))
+            }
+            8 if tixpay_core::datetime::parse_compact(s, tixpay_core::datetime::CST).is_some() => {
+                Ok(Self::Date(s.to_owned()))
+            }
+            _ => Err(Error::invalid_request(
+                "time_range",
+                format!("`{s}` is not yyyyMMddHHmmss, yyyyMMdd or OnAccept"),
+            )),
+        }
+    }
+
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DateTime(s) | Self::Date(s) => s,
+            Self::OnAccept => "OnAccept",
+        }
+    }
+
+    /// Seconds since the Unix epoch, for the dated forms.
+    pub fn unix(&self) -> Option<i64> {
+        match self {
+            Self::DateTime(s) | Self::Date(s) => {
+                tixpay_core::datetime::parse_compact(s, tixpay_core::datetime::CST)
+            }
+            Self::OnAccept => None,
+        }
+    }
+}
+
+impl Serialize for TimePoint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimePoint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        // Replies are kept whatever their form: a new format must not fail a decode.
+        Ok(Self::parse(&s).unwrap_or(Self::DateTime(s)))
+    }
+}
+
+/// 服务时间段 `time_range`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    /// `start_time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<TimePoint>,
+    /// `start_time_remark` (≤ 20 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time_remark: Option<String>,
+    /// `end_time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<TimePoint>,
+    /// `end_time_remark` (≤ 50 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time_remark: Option<String>,
+}
+
+impl TimeRange {
+    /// A range starting at `start`.
+    pub fn starting(start: TimePoint) -> Self {
+        Self {
+            start_time: Some(start),
+            start_time_remark: None,
+            end_time: None,
+            end_time_remark: None,
+        }
+    }
+
+    /// Sets `end_time`.
+    #[must_use]
+    pub fn ending(mut self, end: TimePoint) -> Self {
+        self.end_time = Some(end);
+        self
+    }
+
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if matches!(self.end_time, Some(TimePoint::OnAccept)) {
+            return Err(Error::invalid_request(
+                "time_range.end_time",
+                "OnAccept is for the start time only",
+            ));
+        }
+        let start = self.start_time.as_ref().and_then(TimePoint::unix);
+        let end = self.end_time.as_ref().and_then(TimePoint::unix);
+        if start.zip(end).is_some_and(|(start, end)| end < start) {
+            return Err(Error::invalid_request(
+                "time_range.end_time",
+                "ends before it starts",
+            ));
+        }
+        check_len(
+            "time_range.start_time_remark",
+            self.start_time_remark.as_deref(),
+            20,
+        )?;
+        check_len(
+            "time_range.end_time_remark",
+            self.end_time_remark.as_deref(),
+            50,
+        )
+    }
+}
+
+/// 服务位置 `location`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Location {
+    /// `start_location`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_location: Option<String>,
+    /// `end_location`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_location: Option<String>,
+}
+
+/// 服务风险金 `risk_fund`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskFund {
+    /// `name`.
+    pub name: RiskFundName,
+    /// `amount` in fen (at most the service's risk cap).
+    pub amount: u64,
+    /// `description` (≤ 30 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// 设备信息 `device` (required for unattended devices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Device {
+    /// `start_device_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_device_id: Option<String>,
+    /// `end_device_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_device_id: Option<String>,
+    /// `materiel_no`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub materiel_no: Option<String>,
+}
+
+/// 收款信息 `collection`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collection {
+    /// `state`.
+    pub state: CollectionState,
+    /// `total_amount`.
+    #[serde(default)]
+    pub total_amount: Option<u64>,
+    /// `paying_amount`.
+    #[serde(default)]
+    pub paying_amount: Option<u64>,
+    /// `paid_amount`.
+    #[serde(default)]
+    pub paid_amount: Option<u64>,
+    /// `details`.
+    #[serde(default)]
+    pub details: Vec<CollectionDetail>,
+    /// `bank_type` (nested here by the query endpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_type: Option<String>,
+}
+
+/// One payment of a collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionDetail {
+    /// `seq`.
+    #[serde(default)]
+    pub seq: Option<u32>,
+    /// `amount`.
+    #[serde(default)]
+    pub amount: Option<u64>,
+    /// `paid_type`.
+    #[serde(default)]
+    pub paid_type: Option<PaidType>,
+    /// `paid_time`.
+    #[serde(default)]
+    pub paid_time: Option<String>,
+    /// `transaction_id`: what refunds of this payment need.
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    /// `promotion_detail`, kept as sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotion_detail: Vec<serde_json::Value>,
+}
+
+/// A service order as the API returns it (create, query, modify, complete, sync,
+/// direct-complete, and the USER_CONFIRM / USER_PAID callbacks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceOrder {
+    /// `appid`.
+    #[serde(default)]
+    pub appid: Option<String>,
+    /// `mchid`.
+    #[serde(default)]
+    pub mchid: Option<String>,
+    /// `out_order_no`.
+    #[serde(default)]
+    pub out_order_no: Option<String>,
+    /// `service_id`.
+    #[serde(default)]
+    pub service_id: Option<String>,
+    /// `service_introduction`.
+    #[serde(default)]
+    pub service_introduction: Option<String>,
+    /// `state`.
+    #[serde(default)]
+    pub state: Option<State>,
+    /// `state_description`.
+    #[serde(default)]
+    pub state_description: Option<StateDescription>,
+    /// `post_payments`.
+    #[serde(default)]
+    pub post_payments: Vec<PostPayment>,
+    /// `post_discounts`.
+    #[serde(default)]
+    pub post_discounts: Vec<PostDiscount>,
+    /// `risk_fund`.
+    #[serde(default)]
+    pub risk_fund: Option<RiskFund>,
+    /// `total_amount`.
+    #[serde(default)]
+    pub total_amount: Option<u64>,
+    /// `need_collection`.
+    #[serde(default)]
+    pub need_collection: Option<bool>,
+    /// `collection`.
+    #[serde(default)]
+    pub collection: Option<Collection>,
+    /// `time_range`.
+    #[serde(default)]
+    pub time_range: Option<TimeRange>,
+    /// `location`.
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// `attach`.
+    #[serde(default)]
+    pub attach: Option<String>,
+    /// `notify_url`.
+    #[serde(default)]
+    pub notify_url: Option<String>,
+    /// `openid`.
+    #[serde(default)]
+    pub openid: Option<String>,
+    /// `order_id`: WeChat Pay's service order id.
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// `package`: the data the mini-program / app needs to confirm the order (valid 1 h).
+    #[serde(default)]
+    pub package: Option<String>,
+    /// Every other field, unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+pub(crate) fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), Error> {
+    if let Some(v) = value {
+        let len = v.chars().count();
+        if len > max {
+            return Err(Error::invalid_request(
+                field,
+                format!("is {len} characters; the limit is {max}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_required(field: &str, value: &str, max: usize) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid_request(field, "is required"));
+    }
+    check_len(field, Some(value), max)
+}
+
+pub(crate) fn check_payments(payments: &[PostPayment], require_amount: bool) -> Result<(), Error> {
+    if payments.len() > 100 {
+        return Err(Error::invalid_request("post_payments", "at most 100 items"));
+    }
+    for p in payments {
+        check_required("post_payments.name", &p.name, 20)?;
+        check_len("post_payments.description", p.description.as_deref(), 30)?;
+        if require_amount && p.amount.is_none() {
+            return Err(Error::invalid_request(
+                "post_payments.amount",
+                "is required here",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_discounts(
+    discounts: &[PostDiscount],
+    require_amount: bool,
+) -> Result<(), Error> {
+    if discounts.len() > 30 {
+        return Err(Error::invalid_request("post_discounts", "at most 30 items"));
+    }
+    for d in discounts {
+        check_required("post_discounts.name", &d.name, 20)?;
+        check_len("post_discounts.description", d.description.as_deref(), 30)?;
+        if require_amount && d.amount.is_none() {
+            return Err(Error::invalid_request(
+                "post_discounts.amount",
+                "is required here",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `total_amount = Σ post_payments.amount − Σ post_discounts.amount`, or an error naming
+/// both sides.
+pub(crate) fn check_total(
+    payments: &[PostPayment],
+    discounts: &[PostDiscount],
+    total: u64,
+) -> Result<(), Error> {
+    let paid: u64 = payments
+        .iter()
+        .filter_map(|p| p.amount)
+        .fold(0u64, u64::saturating_add);
+    let off: u64 = discounts
+        .iter()
+        .filter_map(|d| d.amount)
+        .fold(0u64, u64::saturating_add);
+    let expected = paid.checked_sub(off).ok_or_else(|| {
+        Error::invalid_request(
+            "post_discounts",
+            format!("discounts ({off}) exceed the payments ({paid})"),
+        )
+    })?;
+    if expected != total {
+        return Err(Error::invalid_request(
+            "total_amount",
+            format!(
+                "must be Σ post_payments − Σ post_discounts = {paid} − {off} = {expected}, not {total}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_keep_unknown_values() {
+        assert_eq!(State::parse("DONE"), State::Done);
+        assert_eq!(State::parse("CLOSED"), State::Unknown("CLOSED".into()));
+        let s: CollectionState = serde_json::from_str("\"WAIT_PAY\"").unwrap();
+        assert_eq!(s, CollectionState::Unknown("WAIT_PAY".into()));
+        assert_eq!(
+            serde_json::to_string(&RiskFundName::CashDeposit).unwrap(),
+            "\"CASH_DEPOSIT\""
+        );
+        assert_eq!(
+            RiskFundName::parse("UDEPOSIT"),
+            RiskFundName::Unknown("UDEPOSIT".into())
+        );
+    }
+
+    #[test]
+    fn time_points() {
+        assert_eq!(TimePoint::parse("OnAccept").unwrap(), TimePoint::OnAccept);
+        assert!(TimePoint::parse("20091225091010").is_ok());
+        assert!(TimePoint::parse("20091225").is_ok());
+        assert!(TimePoint::parse("2009-12-25T09:10:10+08:00").is_err());
+        assert!(TimePoint::parse("20091325091010").is_err());
+        let range = TimeRange::starting(TimePoint::parse("20240102000000").unwrap())
+            .ending(TimePoint::parse("20240101").unwrap());
+        assert!(range.check().is_err());
+        assert!(
+            TimeRange::starting(TimePoint::OnAccept)
+                .ending(TimePoint::OnAccept)
+                .check()
+                .is_err()
+        );
+        assert!(TimeRange::starting(TimePoint::OnAccept).check().is_ok());
+    }
+
+    #[test]
+    fn totals() {
+        let p = [PostPayment::new("租借", 3000), PostPayment::new("押金", 0)];
+        let d = [PostDiscount::new("新人", 500)];
+        assert!(check_total(&p, &d, 2500).is_ok());
+        assert!(check_total(&p, &d, 3000).is_err());
+        assert!(check_total(&p, &[PostDiscount::new("x", 4000)], 0).is_err());
+        let err = check_total(&p, &d, 1).unwrap_err().to_string();
+        assert!(err.contains("3000 − 500 = 2500"), "{err}");
+    }
+
+    #[test]
+    fn lengths_count_characters() {
+        assert!(check_required("reason", &"投".repeat(30), 30).is_ok());
+        assert!(check_required("reason", &"投".repeat(31), 30).is_err());
+        assert!(check_required("reason", " ", 30).is_err());
+    }
+}
