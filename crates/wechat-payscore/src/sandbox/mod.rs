@@ -291,6 +291,16 @@ impl PayScoreSandbox {
         Ok(())
     }
 
+    /// Sends an order's callbacks to `url` instead of its `notify_url` (the client only
+    /// accepts https notify URLs; a test receiver is usually plain loopback http).
+    pub fn set_notify_url(&self, out_order_no: &str, url: &str) {
+        self.simulator.state.with(|s| {
+            if let Some(o) = s.orders.get_mut(out_order_no) {
+                o["notify_url"] = json!(url);
+            }
+        });
+    }
+
     /// Moves an order's creation time back `days` (to see `EXPIRED`).
     pub fn age_order(&self, out_order_no: &str, days: i64) {
         self.simulator.state.with(|s| {
