@@ -37,7 +37,7 @@ fn check_notify_url(url: &str) -> Result<(), Error> {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CreateServiceOrder {
-    /// `out_order_no` [1,32].
+    /// `out_order_no` (1 to 32 characters).
     pub out_order_no: String,
     /// `appid`.
     pub appid: String,
