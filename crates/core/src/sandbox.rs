@@ -441,6 +441,7 @@ pub struct WebhookDispatcher {
     transport: Arc<dyn Transport>,
     compression: f64,
     log: Arc<Mutex<Vec<DeliveryAttempt>>>,
+    pending: Arc<Mutex<Vec<DeliveryHandle>>>,
 }
 
 impl fmt::Debug for WebhookDispatcher {
@@ -471,6 +472,7 @@ impl WebhookDispatcher {
                 1.0
             },
             log: Arc::new(Mutex::new(Vec::new())),
+            pending: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -493,6 +495,30 @@ impl WebhookDispatcher {
         let this = self.clone();
         let join = tokio::spawn(async move { this.run(webhook).await });
         DeliveryHandle { join, id }
+    }
+
+    /// Starts delivering `webhook` in the background and keeps its handle for
+    /// [`WebhookDispatcher::settle`].
+    pub fn dispatch(&self, webhook: Webhook) {
+        let handle = self.deliver(webhook);
+        match self.pending.lock() {
+            Ok(mut p) => p.push(handle),
+            Err(e) => e.into_inner().push(handle),
+        }
+    }
+
+    /// Waits until every webhook started with [`WebhookDispatcher::dispatch`] so far was
+    /// accepted or gave up; returns their reports in the order they were dispatched.
+    pub async fn settle(&self) -> Vec<DeliveryReport> {
+        let handles: Vec<DeliveryHandle> = match self.pending.lock() {
+            Ok(mut p) => p.drain(..).collect(),
+            Err(e) => e.into_inner().drain(..).collect(),
+        };
+        let mut reports = Vec::with_capacity(handles.len());
+        for handle in handles {
+            reports.push(handle.finish().await);
+        }
+        reports
     }
 
     async fn run(&self, webhook: Webhook) -> DeliveryReport {

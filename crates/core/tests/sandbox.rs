@@ -138,3 +138,31 @@ async fn webhook_gives_up_after_the_schedule() {
             .all(|a| !a.accepted && a.status == Some(200))
     );
 }
+
+#[tokio::test]
+async fn dispatch_and_settle_track_every_webhook() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    let dispatcher = WebhookDispatcher::new(1_000_000.0).unwrap();
+    for id in ["a", "b", "c"] {
+        let url = format!("{}/{id}", receiver.uri());
+        dispatcher.dispatch(Webhook {
+            id: id.into(),
+            request: Arc::new(move |_| {
+                Ok(http::Request::post(url.as_str())
+                    .body(Bytes::new())
+                    .unwrap())
+            }),
+            accept: |status, _| status.is_success(),
+            schedule: RetrySchedule::immediate_then(&[]),
+        });
+    }
+    let reports = dispatcher.settle().await;
+    let ids: Vec<_> = reports.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec!["a", "b", "c"]);
+    assert!(reports.iter().all(|r| r.delivered));
+    assert!(dispatcher.settle().await.is_empty());
+}

@@ -30,14 +30,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
 use tixpay_core::sandbox::{
-    DeliveryAttempt, DeliveryHandle, DeliveryReport, RetrySchedule, SandboxRequest,
-    SandboxResponse, SandboxServer, Shared, Webhook, WebhookDispatcher,
+    DeliveryAttempt, DeliveryReport, RetrySchedule, SandboxRequest, SandboxResponse, SandboxServer,
+    Shared, Webhook, WebhookDispatcher,
 };
 use tixpay_core::{Clock, Error, Secret, SharedClock, SystemClock, datetime};
 
@@ -143,7 +143,6 @@ struct Simulator {
     state: Shared<State>,
     options: SandboxOptions,
     dispatcher: WebhookDispatcher,
-    deliveries: Mutex<Vec<DeliveryHandle>>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -177,7 +176,6 @@ impl LeshuaSandbox {
             }),
             options,
             dispatcher,
-            deliveries: Mutex::new(Vec::new()),
             runtime: tokio::runtime::Handle::current(),
         });
         let server = SandboxServer::start(Handler(Arc::clone(&simulator))).await;
@@ -261,15 +259,7 @@ impl LeshuaSandbox {
     pub async fn settle_notifications(&self) -> Vec<DeliveryReport> {
         // Let pending refund settlements fire first.
         tokio::time::sleep(self.simulator.options.refund_settle_delay * 2).await;
-        let handles: Vec<DeliveryHandle> = match self.simulator.deliveries.lock() {
-            Ok(mut d) => d.drain(..).collect(),
-            Err(e) => e.into_inner().drain(..).collect(),
-        };
-        let mut reports = Vec::with_capacity(handles.len());
-        for handle in handles {
-            reports.push(handle.finish().await);
-        }
-        reports
+        self.simulator.dispatcher.settle().await
     }
 }
 
@@ -390,11 +380,7 @@ impl Simulator {
             ]),
         };
         let _guard = self.runtime.enter();
-        let handle = self.dispatcher.deliver(webhook);
-        match self.deliveries.lock() {
-            Ok(mut d) => d.push(handle),
-            Err(e) => e.into_inner().push(handle),
-        }
+        self.dispatcher.dispatch(webhook);
     }
 
     fn notify_payment(&self, o: &Order) {

@@ -29,15 +29,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Value, json};
 use tixpay_core::sandbox::{
-    DeliveryAttempt, DeliveryHandle, DeliveryReport, RetrySchedule, SandboxRequest,
-    SandboxResponse, SandboxServer, Shared, Webhook, WebhookDispatcher,
+    DeliveryAttempt, DeliveryReport, RetrySchedule, SandboxRequest, SandboxResponse, SandboxServer,
+    Shared, Webhook, WebhookDispatcher,
 };
 use tixpay_core::{Clock, Error, Secret, SharedClock, SystemClock, datetime};
 
@@ -170,7 +170,6 @@ pub struct LianheSandbox {
     server: SandboxServer,
     simulator: Arc<Simulator>,
     dispatcher: WebhookDispatcher,
-    deliveries: Mutex<Vec<DeliveryHandle>>,
 }
 
 impl fmt::Debug for LianheSandbox {
@@ -253,7 +252,6 @@ impl LianheSandbox {
             server,
             simulator,
             dispatcher,
-            deliveries: Mutex::new(Vec::new()),
         })
     }
 
@@ -421,11 +419,7 @@ impl LianheSandbox {
             },
             schedule: RetrySchedule::doubling(Duration::from_secs(180), 10),
         };
-        let handle = self.dispatcher.deliver(webhook);
-        match self.deliveries.lock() {
-            Ok(mut d) => d.push(handle),
-            Err(e) => e.into_inner().push(handle),
-        }
+        self.dispatcher.dispatch(webhook);
         Ok(())
     }
 
@@ -436,15 +430,7 @@ impl LianheSandbox {
 
     /// Waits until every notification sent so far was accepted or gave up.
     pub async fn settle_notifications(&self) -> Vec<DeliveryReport> {
-        let handles: Vec<DeliveryHandle> = match self.deliveries.lock() {
-            Ok(mut d) => d.drain(..).collect(),
-            Err(e) => e.into_inner().drain(..).collect(),
-        };
-        let mut reports = Vec::with_capacity(handles.len());
-        for handle in handles {
-            reports.push(handle.finish().await);
-        }
-        reports
+        self.dispatcher.settle().await
     }
 }
 

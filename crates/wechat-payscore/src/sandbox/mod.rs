@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -41,8 +41,8 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use tixpay_core::crypto::{AesGcmKey, Certificate, RsaPrivateKey, RsaPublicKey, base64};
 use tixpay_core::sandbox::{
-    DeliveryHandle, DeliveryReport, RetrySchedule, SandboxRequest, SandboxResponse, SandboxServer,
-    Shared, Webhook, WebhookDispatcher,
+    DeliveryReport, RetrySchedule, SandboxRequest, SandboxResponse, SandboxServer, Shared, Webhook,
+    WebhookDispatcher,
 };
 use tixpay_core::{
     Clock, Error, Secret, SharedClock, SystemClock, datetime, nonce::random_alphanumeric,
@@ -136,7 +136,6 @@ struct Simulator {
     platform_b: Platform,
     apiv3: AesGcmKey,
     dispatcher: WebhookDispatcher,
-    deliveries: Mutex<Vec<DeliveryHandle>>,
 }
 
 /// The running simulator. Dropping it stops the server.
@@ -188,7 +187,6 @@ impl PayScoreSandbox {
             apiv3: AesGcmKey::new(SANDBOX_APIV3_KEY.as_bytes())
                 .map_err(|e| Error::config(e.to_string()))?,
             dispatcher: WebhookDispatcher::new(options.time_compression)?,
-            deliveries: Mutex::new(Vec::new()),
             options,
         });
         let server = SandboxServer::start(Handler(Arc::clone(&simulator))).await;
@@ -312,15 +310,7 @@ impl PayScoreSandbox {
 
     /// Waits until every callback sent so far was accepted or gave up.
     pub async fn settle_callbacks(&self) -> Vec<DeliveryReport> {
-        let handles: Vec<DeliveryHandle> = match self.simulator.deliveries.lock() {
-            Ok(mut d) => d.drain(..).collect(),
-            Err(e) => e.into_inner().drain(..).collect(),
-        };
-        let mut reports = Vec::new();
-        for h in handles {
-            reports.push(h.finish().await);
-        }
-        reports
+        self.simulator.dispatcher.settle().await
     }
 }
 
@@ -768,11 +758,7 @@ impl Simulator {
                 gap(21_600),
             ]),
         };
-        let handle = self.dispatcher.deliver(webhook);
-        match self.deliveries.lock() {
-            Ok(mut d) => d.push(handle),
-            Err(e) => e.into_inner().push(handle),
-        }
+        self.dispatcher.dispatch(webhook);
     }
 }
 
