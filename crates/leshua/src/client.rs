@@ -170,6 +170,14 @@ impl Client {
     /// `close_order` (订单关闭). Barcode orders can be closed only 5 minutes after they
     /// were made; paid, failed or closed orders cannot be closed. Closing is keyed by the
     /// order: a repeat cannot move money.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tixpay_leshua::Client) -> Result<(), tixpay_core::Error> {
+    /// use tixpay_leshua::OrderRef;
+    /// let closed = client.close_order(&OrderRef::ThirdOrderId("T1".into())).await?;
+    /// println!("{:?}", closed.status);
+    /// # Ok(()) }
+    /// ```
     pub async fn close_order(&self, order: &OrderRef) -> Result<OrderReply, Error> {
         const SERVICE: &str = "close_order";
         order.validate().map_err(|e| refuse(SERVICE, e))?;
@@ -215,6 +223,16 @@ impl Client {
     }
 
     /// `unified_query_refund` (退款查询). Safe to retry.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tixpay_leshua::Client) -> Result<(), tixpay_core::Error> {
+    /// use tixpay_leshua::{OrderRef, RefundRef};
+    /// let r = client
+    ///     .query_refund(&OrderRef::ThirdOrderId("T1".into()), &RefundRef::MerchantRefundId("R1".into()))
+    ///     .await?;
+    /// println!("{:?}", r.status);
+    /// # Ok(()) }
+    /// ```
     pub async fn query_refund(
         &self,
         order: &OrderRef,

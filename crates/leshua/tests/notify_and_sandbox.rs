@@ -216,6 +216,25 @@ proptest! {
     }
 
     #[test]
+    fn reply_verifier_never_panics_and_never_accepts_a_forgery(
+        fields in proptest::collection::vec(("[a-z_]{1,10}", "[ -~\u{4e00}-\u{4e10}]{0,12}"), 0..12),
+        sign in "[0-9A-Fa-f]{0,40}",
+    ) {
+        let mut borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        borrowed.retain(|(k, _)| *k != "sign");
+        borrowed.push(("sign", sign.as_str()));
+        let key = Secret::new("TRADE");
+        // A random sign almost never matches; if it does, it must be the real MD5.
+        if tixpay_leshua::auth::verify_reply(&borrowed, &key, VerifyRule::Compatible).is_ok() {
+            prop_assert!(sign.len() == 32);
+        }
+        let expected = tixpay_leshua::auth::reply_sign(&borrowed, &key);
+        let last = borrowed.len() - 1;
+        borrowed[last] = ("sign", expected.as_str());
+        prop_assert!(tixpay_leshua::auth::verify_reply(&borrowed, &key, VerifyRule::Documented).is_ok());
+    }
+
+    #[test]
     fn signed_notifications_round_trip(values in proptest::collection::vec("[A-Za-z0-9 ,.:\u{4e00}-\u{4e10}-]{0,12}", 5)) {
         let fields: Vec<(&str, &str)> = vec![
             ("merchant_id", "0000000018"),

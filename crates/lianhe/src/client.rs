@@ -153,6 +153,17 @@ impl Client {
 
     /// `creatOrder` (生成订单; the provider spells it without the `e`): create an order to
     /// pay later with [`Client::pay_order`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: tixpay_lianhe::Client) -> Result<(), tixpay_core::Error> {
+    /// use tixpay_lianhe::{CreateOrder, Money, PayOrder, Visitor};
+    /// let order = CreateOrder::new("T2", "852", Money::from_yuan(100), 1, Visitor::new("李四", "13900000000"));
+    /// let created = client.create_order(&order).await?;
+    /// let lh_order_id = created.lh_order_id.unwrap_or_default();
+    /// let paid = client.pay_order(&PayOrder::new(&order, lh_order_id).pay_id("BANK-7781")).await?;
+    /// println!("voucher {:?}", paid.voucher);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_order(&self, order: &CreateOrder) -> Result<OrderReceipt, Error> {
         const METHOD: &str = "creatOrder";
         order.validate().map_err(|e| Self::refuse(METHOD, e))?;
@@ -228,6 +239,14 @@ impl Client {
 
     /// `send` (重发短信凭证): send the voucher SMS again. Resending repeats the same
     /// voucher, so it is treated as safe to retry.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tixpay_lianhe::Client) -> Result<(), tixpay_core::Error> {
+    /// use tixpay_lianhe::ResendVoucher;
+    /// let voucher = client.resend_voucher(&ResendVoucher::new("T1", "15354")).await?;
+    /// println!("{:?} {:?}", voucher.voucher_type, voucher.voucher);
+    /// # Ok(()) }
+    /// ```
     pub async fn resend_voucher(&self, request: &ResendVoucher) -> Result<Voucher, Error> {
         const METHOD: &str = "send";
         request.validate().map_err(|e| Self::refuse(METHOD, e))?;

@@ -313,6 +313,13 @@ impl Client {
 
     /// `POST api/Order/Refund` (申请退款): refund an order that was paid but got no gate
     /// credential. Irreversible; sent once (never retried after it may have been sent).
+    ///
+    /// ```no_run
+    /// # async fn run(client: tixpay_ticket_hawk::Client) -> Result<(), tixpay_core::Error> {
+    /// use tixpay_ticket_hawk::RefundParm;
+    /// client.refund_order(&RefundParm::whole_order("20240101000123").memory("no gate pass issued")).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn refund_order(&self, refund: &RefundParm) -> Result<OperationResult, Error> {
         const NAME: &str = "api/Order/Refund";
         refund.check().map_err(|e| refuse(NAME, e))?;
@@ -377,6 +384,13 @@ impl Client {
 
     /// `GET api/Order/Query/Main/{orderid}?personalid=`: an order's main record (only
     /// orders you booked). Safe to retry.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tixpay_ticket_hawk::Client) -> Result<(), tixpay_core::Error> {
+    /// let order = client.query_order("20240101000123", None).await?;
+    /// println!("{:?} {:?}", order.status, order.total_count);
+    /// # Ok(()) }
+    /// ```
     pub async fn query_order(
         &self,
         order_id: &str,
