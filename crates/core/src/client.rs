@@ -24,6 +24,33 @@ use crate::transport::{ReqwestTransport, Transport, TransportError, TransportErr
 /// A provider hook that recognises a "busy, retry with the same parameters" reply.
 pub type BusyHook = fn(&http::Response<Bytes>) -> bool;
 
+/// How a response was obtained, attached to every response [`HttpClient::execute`]
+/// returns (`response.extensions().get::<Attempts>()`).
+///
+/// A provider uses it to read a "duplicate id" answer correctly: after an earlier attempt
+/// that may have been processed, it means "already done", not "refused".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attempts {
+    /// How many attempts were made, this one included.
+    pub count: u32,
+    /// Whether an attempt before this one may have reached the provider.
+    pub earlier_may_have_been_sent: bool,
+}
+
+impl Attempts {
+    /// The attempts behind `response` (one, not sent before, if the extension is absent).
+    pub fn of(response: &http::Response<Bytes>) -> Self {
+        response
+            .extensions()
+            .get::<Self>()
+            .copied()
+            .unwrap_or(Self {
+                count: 1,
+                earlier_may_have_been_sent: false,
+            })
+    }
+}
+
 /// One call, as data: what to send and how it may be retried.
 ///
 /// ```
@@ -403,7 +430,13 @@ impl HttpClient {
             let mut request = operation.to_request()?;
             auth.authenticate(&mut request, attempt)?;
 
-            let outcome = self.attempt(request, deadline).await;
+            let outcome = self.attempt(request, deadline).await.map(|mut response| {
+                response.extensions_mut().insert(Attempts {
+                    count: attempt,
+                    earlier_may_have_been_sent: sent_any,
+                });
+                response
+            });
             let (decision, retry_after, result) = match outcome {
                 Ok(response) => {
                     // A reply means this attempt reached the provider.

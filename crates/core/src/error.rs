@@ -151,6 +151,10 @@ pub struct ApiError {
     pub body: Bytes,
     /// The provider documents this code as "busy, retry with the same parameters".
     pub retryable: bool,
+    /// The refusal does not settle what happened: an earlier attempt may have been
+    /// processed (a "duplicate id" answer to a retry), the operation is still in progress,
+    /// or the refusal itself could not be authenticated. Query before acting.
+    pub outcome_unknown: bool,
 }
 
 impl ApiError {
@@ -164,6 +168,7 @@ impl ApiError {
             request_id: None,
             body: Bytes::new(),
             retryable: false,
+            outcome_unknown: false,
         }
     }
 
@@ -195,6 +200,13 @@ impl ApiError {
         self
     }
 
+    /// Marks the refusal as not settling the outcome (see [`ApiError::outcome_unknown`]).
+    #[must_use]
+    pub fn outcome_unknown(mut self, unknown: bool) -> Self {
+        self.outcome_unknown = unknown;
+        self
+    }
+
     /// Marks the code as retryable with the same parameters.
     #[must_use]
     pub fn retryable(mut self, retryable: bool) -> Self {
@@ -213,6 +225,7 @@ impl fmt::Debug for ApiError {
             .field("request_id", &self.request_id)
             .field("body", &excerpt(&self.body))
             .field("retryable", &self.retryable)
+            .field("outcome_unknown", &self.outcome_unknown)
             .finish()
     }
 }
@@ -366,12 +379,12 @@ impl Error {
     /// have moved) but no trustworthy answer arrived. Query the provider before acting.
     ///
     /// A provider refusal ([`ErrorKind::Api`]) and a 4xx status are answers, so they are not
-    /// unknown; a timeout after sending, a 5xx, an undecodable or unverifiable reply are.
+    /// unknown (unless the refusal says so, [`ApiError::outcome_unknown`]); a timeout after
+    /// sending, a 5xx, an undecodable or unverifiable reply are.
     pub fn is_outcome_unknown(&self) -> bool {
         match &self.inner.kind {
-            ErrorKind::InvalidRequest { .. } | ErrorKind::Config { .. } | ErrorKind::Api(_) => {
-                false
-            }
+            ErrorKind::InvalidRequest { .. } | ErrorKind::Config { .. } => false,
+            ErrorKind::Api(api) => api.outcome_unknown,
             ErrorKind::Http { status, .. } => !status.is_client_error(),
             _ => self.may_have_been_sent(),
         }

@@ -540,3 +540,38 @@ async fn redirects_are_not_followed() {
     assert_eq!(reply.status(), 307);
     assert_eq!(hits(&server).await, 1);
 }
+
+#[tokio::test]
+async fn responses_say_whether_an_earlier_attempt_may_have_been_sent() {
+    let mock = MockTransport::new();
+    mock.push(MockReply::Error(TransportErrorKind::Timeout));
+    mock.push(MockReply::response(200, &[], "duplicate id"));
+    let client = HttpClient::builder()
+        .transport(Arc::new(mock.clone()))
+        .sleep(Arc::new(InstantSleep::default()))
+        .build()
+        .unwrap();
+    let op = Operation::post("test", "refund", "http://x.invalid/r")
+        .idempotency(Idempotency::Keyed("R1".into()));
+    let reply = client.execute(&op, &NoAuth).await.unwrap();
+    let attempts = tixpay_core::Attempts::of(&reply);
+    assert_eq!(attempts.count, 2);
+    assert!(attempts.earlier_may_have_been_sent);
+
+    let mock = MockTransport::new();
+    mock.push(MockReply::Error(TransportErrorKind::Connect));
+    mock.push(MockReply::response(200, &[], "ok"));
+    let client = HttpClient::builder()
+        .transport(Arc::new(mock))
+        .sleep(Arc::new(InstantSleep::default()))
+        .build()
+        .unwrap();
+    let reply = client.execute(&op, &NoAuth).await.unwrap();
+    assert_eq!(
+        tixpay_core::Attempts::of(&reply),
+        tixpay_core::Attempts {
+            count: 2,
+            earlier_may_have_been_sent: false
+        }
+    );
+}

@@ -99,6 +99,11 @@ impl Client {
             vec![("service", service), ("merchant_id", &config.merchant_id)];
         fields.extend(params.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         fields.push(("nonce_str", &nonce));
+        // A name sent twice would be signed once: the signature would not cover the bytes.
+        let mut seen = std::collections::HashSet::new();
+        if let Some((dup, _)) = fields.iter().find(|(n, _)| !seen.insert(*n)) {
+            return Err(context(Error::invalid_request(*dup, "is given twice")));
+        }
         let sign = request_sign(&fields, &config.trade_key);
         fields.push(("sign", &sign));
         let op = Operation::post(PROVIDER, service, config.endpoint())
@@ -109,7 +114,32 @@ impl Client {
             .body(form_body(&fields))
             .idempotency(idempotency);
         let response = self.inner.http.execute(&op, &NoAuth).await?;
-        decode_reply(config, response.status(), response.body()).map_err(context)
+        let attempts = tixpay_core::Attempts::of(&response);
+        let fields = decode_reply(config, response.status(), response.body())
+            .map_err(|e| after_retry(e, attempts))
+            .map_err(context)?;
+        // A verified reply must be about what was asked: a replayed reply for another
+        // order carries a valid signature too.
+        for name in [
+            "third_order_id",
+            "leshua_order_id",
+            "merchant_refund_id",
+            "leshua_refund_id",
+        ] {
+            let asked = params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str());
+            if let Some((asked, answered)) =
+                asked.zip(fields.non_empty(name)).filter(|(a, b)| a != b)
+            {
+                return Err(context(Error::signature(
+                    SignatureSubject::Response,
+                    format!("the reply is for {name} {answered}, not {asked}"),
+                )));
+            }
+        }
+        Ok(fields)
     }
 
     /// `get_tdcode` (统一下单): a QR / JSAPI / cashier / mini-program payment.
@@ -309,6 +339,21 @@ impl Client {
     }
 }
 
+/// Codes that answer a repeated key: after an earlier attempt that may have been processed
+/// they mean "already done", not "refused". `-4004` (订单正在处理中) never settles anything.
+const DUPLICATE_CODES: &[&str] = &["-20026", "-1006", "-5103"];
+
+fn after_retry(e: Error, attempts: tixpay_core::Attempts) -> Error {
+    let Some(api) = e.as_api() else { return e };
+    let unsettled = api.code == "-4004"
+        || (attempts.earlier_may_have_been_sent && DUPLICATE_CODES.contains(&api.code.as_str()));
+    if unsettled {
+        Error::api(api.clone().outcome_unknown(true))
+    } else {
+        e
+    }
+}
+
 fn refuse(service: &'static str, e: Error) -> Error {
     e.with_provider(PROVIDER).with_operation(service)
 }
@@ -358,7 +403,8 @@ pub(crate) fn decode_reply(
             fields.get("resp_msg").unwrap_or_default(),
         )
         .with_detail(serde_json::json!({"layer": "protocol", "signed": signed}))
-        .with_body(body.clone());
+        .with_body(body.clone())
+        .outcome_unknown(!signed);
         return Err(Error::api(api));
     }
     let result_code = fields.get("result_code").unwrap_or_default();

@@ -69,6 +69,7 @@ pub(crate) fn parse_xml(body: &[u8]) -> Result<Vec<(String, String)>, XmlError> 
     }
     let mut reader = quick_xml::Reader::from_str(trimmed);
     let mut fields: Vec<(String, String)> = Vec::new();
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut depth = 0usize;
     let mut seen_root = false;
     let malformed = |e: &dyn std::fmt::Display| XmlError::Malformed(e.to_string());
@@ -87,12 +88,7 @@ pub(crate) fn parse_xml(body: &[u8]) -> Result<Vec<(String, String)>, XmlError> 
                         )));
                     }
                     0 => seen_root = true,
-                    1 => {
-                        if fields.iter().any(|(n, _)| *n == name) {
-                            return Err(XmlError::Malformed(format!("<{name}> appears twice")));
-                        }
-                        fields.push((name, String::new()));
-                    }
+                    1 => add_field(&mut fields, &mut names, name)?,
                     _ => {}
                 }
                 depth += 1;
@@ -106,12 +102,7 @@ pub(crate) fn parse_xml(body: &[u8]) -> Result<Vec<(String, String)>, XmlError> 
                         }
                         seen_root = true;
                     }
-                    1 => {
-                        if fields.iter().any(|(n, _)| *n == name) {
-                            return Err(XmlError::Malformed(format!("<{name}> appears twice")));
-                        }
-                        fields.push((name, String::new()));
-                    }
+                    1 => add_field(&mut fields, &mut names, name)?,
                     _ => {}
                 }
             }
@@ -159,6 +150,26 @@ pub(crate) fn parse_xml(body: &[u8]) -> Result<Vec<(String, String)>, XmlError> 
         ));
     }
     Ok(fields)
+}
+
+/// The most fields a `<leshua>` document may have; real ones have a few dozen.
+pub(crate) const MAX_FIELDS: usize = 256;
+
+fn add_field(
+    fields: &mut Vec<(String, String)>,
+    names: &mut std::collections::HashSet<String>,
+    name: String,
+) -> Result<(), XmlError> {
+    if !names.insert(name.clone()) {
+        return Err(XmlError::Malformed(format!("<{name}> appears twice")));
+    }
+    if fields.len() >= MAX_FIELDS {
+        return Err(XmlError::Malformed(format!(
+            "more than {MAX_FIELDS} fields"
+        )));
+    }
+    fields.push((name, String::new()));
+    Ok(())
 }
 
 fn append(fields: &mut [(String, String)], depth: usize, value: &str) -> Result<(), XmlError> {
@@ -260,6 +271,8 @@ mod tests {
             );
         }
         assert!(parse_xml(b"\xff<leshua/>").is_err());
+        let many: String = (0..=MAX_FIELDS).map(|i| format!("<a{i}/>")).collect();
+        assert!(parse_xml(format!("<leshua>{many}</leshua>").as_bytes()).is_err());
         assert_eq!(parse_xml(b"<leshua/>").unwrap(), vec![]);
     }
 

@@ -615,3 +615,70 @@ async fn invalid_requests_are_not_sent() {
     assert!(c.query_user_id(" ", None).await.is_err());
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_extra_field_cannot_shadow_a_signed_one() {
+    let server = MockServer::start().await;
+    let order = UnifiedOrder::new(PayWay::Wechat, "T1", Fen::new(1), PayMode::Native)
+        .param("amount", "100000");
+    let err = client(&server).unified_order(&order).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+        "{err:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_signed_reply_for_another_order_is_refused() {
+    let reply = signed_reply(&ok_envelope(&[
+        ("third_order_id", "SOMEONE-ELSE"),
+        ("status", "2"),
+    ]));
+    let err = reply_with(&reply).await;
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert!(err.to_string().contains("SOMEONE-ELSE"));
+}
+
+#[tokio::test]
+async fn a_duplicate_id_after_a_timed_out_attempt_leaves_the_outcome_unknown() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(3)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(business_error("-5103", "商户退款 id 已存在")),
+        )
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder()
+        .attempt_timeout(std::time::Duration::from_millis(300))
+        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
+        .build()
+        .unwrap();
+    let c = Client::with_http_client(config(&server), http);
+    let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    let err = c.refund(&refund).await.unwrap_err();
+    assert_eq!(
+        ErrorCode::from_error(&err),
+        Some(ErrorCode::DuplicateRefundId)
+    );
+    assert!(
+        err.is_outcome_unknown(),
+        "the first attempt may have refunded: {err:?}"
+    );
+    // Without an earlier attempt, -5103 is a plain refusal; -4004 never settles anything.
+    let err = reply_with(&business_error("-5103", "商户退款 id 已存在")).await;
+    assert!(!err.is_outcome_unknown());
+    let err = reply_with(&business_error("-4004", "订单正在处理中")).await;
+    assert!(err.is_outcome_unknown());
+    let err = reply_with("<leshua><resp_code>-1</resp_code><resp_msg>x</resp_msg></leshua>").await;
+    assert!(
+        err.is_outcome_unknown(),
+        "an unsigned protocol error settles nothing"
+    );
+}

@@ -79,16 +79,27 @@ impl Notification {
     pub fn dedup_key(&self) -> String {
         match self {
             Self::Redeemed(r) => format!("snNotify:{}:{}", r.lh_order_id, r.used_quantity),
-            Self::Refund(r) => format!(
-                "reNotify:{}:{}:{}:{}:{}",
-                r.lh_order_id,
-                r.refund_id.as_deref().unwrap_or("-"),
-                r.code,
-                r.refunded_quantity
-                    .map_or_else(|| "-".to_owned(), |q| q.to_string()),
-                r.refund_status
-                    .map_or_else(|| "-".to_owned(), |s| s.to_string()),
-            ),
+            Self::Refund(r) => {
+                // Without a refund serial, two rejections of one order would look alike; the
+                // other body fields (where the serial's unknown name may hide) tell them apart.
+                let serial = match &r.refund_id {
+                    Some(id) => id.clone(),
+                    None => {
+                        let extra = serde_json::Value::Object(r.extra.clone()).to_string();
+                        let digest = tixpay_core::crypto::sha256(extra.as_bytes());
+                        tixpay_core::crypto::hex::encode_lower(digest.get(..8).unwrap_or_default())
+                    }
+                };
+                format!(
+                    "reNotify:{}:{serial}:{}:{}:{}",
+                    r.lh_order_id,
+                    r.code,
+                    r.refunded_quantity
+                        .map_or_else(|| "-".to_owned(), |q| q.to_string()),
+                    r.refund_status
+                        .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                )
+            }
             Self::Unknown { method, raw } => format!("{method}:{raw}"),
         }
     }

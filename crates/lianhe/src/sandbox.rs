@@ -504,7 +504,10 @@ fn get_team(s: &State, body: &Value, partner_id: i64) -> SandboxResponse {
         Some("page") => {
             let page = body.get("currentPage").and_then(as_i64).unwrap_or(0).max(0);
             let size = body.get("pageSize").and_then(as_i64).unwrap_or(20).max(1);
-            let skip = usize::try_from(page * size).unwrap_or(usize::MAX);
+            let skip = page
+                .checked_mul(size)
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(usize::MAX);
             products
                 .into_iter()
                 .skip(skip)

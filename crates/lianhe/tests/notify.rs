@@ -223,3 +223,24 @@ fn the_reply_is_the_plain_string_success() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.body().as_ref(), b"success");
 }
+
+#[test]
+fn rejections_without_a_refund_serial_stay_distinct() {
+    let parser = NotificationParser::new();
+    let a = RE_REJECTED.replace("\"reStatus\":4", "\"reStatus\":4,\"refundSerial\":\"RF-A\"");
+    let b = RE_REJECTED.replace("\"reStatus\":4", "\"reStatus\":4,\"refundSerial\":\"RF-B\"");
+    let ka = parser
+        .parse(&http::HeaderMap::new(), a.as_bytes())
+        .unwrap()
+        .dedup_key();
+    let kb = parser
+        .parse(&http::HeaderMap::new(), b.as_bytes())
+        .unwrap()
+        .dedup_key();
+    assert_ne!(ka, kb);
+    let again = parser
+        .parse(&http::HeaderMap::new(), a.as_bytes())
+        .unwrap()
+        .dedup_key();
+    assert_eq!(ka, again);
+}

@@ -74,7 +74,10 @@ struct HawkAuth<'a> {
 impl Authenticate for HawkAuth<'_> {
     fn authenticate(&self, request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
         let config = &self.inner.config;
-        let now = config.clock.now_millis() + self.inner.offset_millis.load(Ordering::SeqCst);
+        let now = config
+            .clock
+            .now_millis()
+            .saturating_add(self.inner.offset_millis.load(Ordering::SeqCst));
         let nonce = config.nonce.nonce(12);
         let mut artifacts = Artifacts::for_url(
             request.method().as_str(),
@@ -195,25 +198,26 @@ impl Client {
             };
             let response = inner.http.execute(&op, &auth).await?;
             if response.status() == StatusCode::UNAUTHORIZED {
-                let www = match response.headers().get(http::header::WWW_AUTHENTICATE) {
-                    Some(value) => {
-                        let text = value.to_str().map_err(|_| {
-                            context(Error::decode(
-                                Some(response.status()),
-                                response.body(),
-                                Some("WWW-Authenticate".into()),
-                                "not ASCII",
-                            ))
-                        })?;
-                        Some(WwwAuthenticate::parse(text).map_err(|e| {
-                            context(Error::decode(
-                                Some(response.status()),
-                                response.body(),
-                                Some("WWW-Authenticate".into()),
-                                e.to_string(),
-                            ))
-                        })?)
-                    }
+                // Several challenges may come (IIS adds Negotiate, Basic…): read the Hawk one.
+                let hawk = response
+                    .headers()
+                    .get_all(http::header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find(|v| {
+                        v.trim_start()
+                            .get(..4)
+                            .is_some_and(|s| s.eq_ignore_ascii_case("hawk"))
+                    });
+                let www = match hawk {
+                    Some(text) => Some(WwwAuthenticate::parse(text).map_err(|e| {
+                        context(Error::decode(
+                            Some(response.status()),
+                            response.body(),
+                            Some("WWW-Authenticate".into()),
+                            e.to_string(),
+                        ))
+                    })?),
                     None => None,
                 };
                 let www = www.unwrap_or_default();
@@ -254,7 +258,16 @@ impl Client {
             ));
         }
         let server_ts = www.ts.unwrap_or_default();
-        let offset = server_ts.saturating_mul(1000) - config.clock.now_millis();
+        let offset = server_ts
+            .saturating_mul(1000)
+            .saturating_sub(config.clock.now_millis());
+        // A clock ten years off is not skew but a broken or hostile answer.
+        if offset.unsigned_abs() > 10 * 365 * 86_400 * 1000 {
+            return Err(Error::signature(
+                SignatureSubject::Response,
+                format!("the server's time {server_ts} is implausibly far from ours"),
+            ));
+        }
         tracing::info!(
             offset_ms = offset,
             "Hawk clock offset adopted from the server"
@@ -285,10 +298,9 @@ impl Client {
                     .get(http::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                let payload = parsed
-                    .hash
-                    .as_ref()
-                    .map(|_| (content_type, response.body().as_ref()));
+                // As the reference client: a body must be covered by the response hash.
+                let payload = (!response.body().is_empty())
+                    .then_some((content_type, response.body().as_ref()));
                 parsed
                     .verify(&config.credentials, signed, payload)
                     .map_err(|e| fail(e.to_string()))
@@ -397,10 +409,10 @@ impl Client {
         personal_id: Option<i64>,
     ) -> Result<Order, Error> {
         const NAME: &str = "api/Order/Query/Main";
-        if order_id.trim().is_empty() {
+        if order_id.trim().is_empty() || order_id == "." || order_id == ".." {
             return Err(refuse(
                 NAME,
-                Error::invalid_request("orderid", "is required"),
+                Error::invalid_request("orderid", "is required (and cannot be `.` or `..`)"),
             ));
         }
         let path = format!(

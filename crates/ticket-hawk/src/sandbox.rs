@@ -392,7 +392,7 @@ impl Simulator {
             return Err(unauthorized("Hawk error=\"Invalid nonce\"".into()));
         }
         let now = self.clock.now_seconds();
-        if (now - ts).unsigned_abs() > self.options.skew.as_secs() {
+        if now.saturating_sub(ts).unsigned_abs() > self.options.skew.as_secs() {
             let www = match self.options.stale_style {
                 StaleStyle::Reference => format!(
                     "Hawk ts=\"{now}\", tsm=\"{}\", error=\"Stale timestamp\"",

@@ -532,3 +532,83 @@ async fn invalid_refunds_are_not_sent() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_hawk_challenge_is_found_among_several() {
+    let server = MockServer::start().await;
+    let server_now = NOW + 120;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .append_header("www-authenticate", "Negotiate")
+                .append_header(
+                    "www-authenticate",
+                    format!(
+                        "Hawk ts=\"{server_now}\", tsm=\"{}\", error=\"Stale timestamp\"",
+                        credentials().timestamp_mac(server_now)
+                    )
+                    .as_str(),
+                ),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(OK, "application/json"))
+        .mount(&server)
+        .await;
+    let client = client_with(config(&server));
+    client
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap();
+    assert_eq!(client.clock_offset_millis(), 120_000);
+}
+
+#[tokio::test]
+async fn an_implausible_server_time_is_refused() {
+    let server = MockServer::start().await;
+    let far = i64::MIN / 2;
+    Mock::given(method("POST"))
+        .respond_with(stale(far, &credentials().timestamp_mac(far)))
+        .mount(&server)
+        .await;
+    let err = client_with(config(&server))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("implausibly"), "{err}");
+}
+
+#[tokio::test]
+async fn a_body_without_a_response_hash_is_not_authenticated() {
+    let server = MockServer::start().await;
+    let request = Artifacts::new(
+        "GET",
+        server.address().ip().to_string(),
+        server.address().port(),
+        "/api/Order/Query/Main/O1?personalid=0",
+        NOW,
+        NONCE,
+    );
+    let mac_only = ServerAuthorization::create(&credentials(), &request, None);
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"orderid":"O1"}"#, "application/json")
+                .insert_header("server-authorization", mac_only.as_str()),
+        )
+        .mount(&server)
+        .await;
+    let err = client_with(config(&server))
+        .query_order("O1", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("hash"), "{err}");
+    assert!(
+        client_with(config(&server))
+            .query_order("..", None)
+            .await
+            .is_err()
+    );
+}

@@ -62,7 +62,12 @@ struct Inner {
     http: HttpClient,
     keys: KeyRing,
     refresh: tokio::sync::Mutex<()>,
+    last_refresh: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
+
+/// How soon an unknown serial may trigger another certificate download: a stream of
+/// forged callbacks must not turn into a stream of downloads.
+const REFRESH_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,6 +80,15 @@ impl fmt::Debug for Client {
 
 fn encode(segment: &str) -> String {
     utf8_percent_encode(segment, COMPONENT).to_string()
+}
+
+/// A path parameter that a URL library would resolve away (`.`, `..`) cannot be sent as
+/// signed.
+fn check_segment(field: &str, value: &str) -> Result<(), Error> {
+    if value == "." || value == ".." {
+        return Err(Error::invalid_request(field, "cannot be `.` or `..`"));
+    }
+    Ok(())
 }
 
 fn context(name: &'static str) -> impl Fn(Error) -> Error {
@@ -96,6 +110,7 @@ impl Client {
                 http,
                 keys,
                 refresh: tokio::sync::Mutex::new(()),
+                last_refresh: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -180,6 +195,21 @@ impl Client {
         let key = match self.inner.keys.lookup(&signed.serial) {
             Lookup::Found(key) => key,
             Lookup::UnknownCertificate => {
+                let recent = self
+                    .inner
+                    .last_refresh
+                    .lock()
+                    .map(|t| t.is_some_and(|t| t.elapsed() < REFRESH_COOLDOWN))
+                    .unwrap_or(false);
+                if recent {
+                    return Err(Error::signature(
+                        subject,
+                        format!(
+                            "no platform certificate has serial {} (refreshed less than a minute ago)",
+                            signed.serial
+                        ),
+                    ));
+                }
                 self.refresh_certificates().await?;
                 match self.inner.keys.lookup(&signed.serial) {
                     Lookup::Found(key) => key,
@@ -323,6 +353,10 @@ impl Client {
             )));
         }
         let _one_at_a_time = self.inner.refresh.lock().await;
+        match self.inner.last_refresh.lock() {
+            Ok(mut t) => *t = Some(tokio::time::Instant::now()),
+            Err(e) => *e.into_inner() = Some(tokio::time::Instant::now()),
+        }
         let response = self
             .send(
                 NAME,
@@ -389,7 +423,8 @@ impl Client {
                     .map_err(|e| ctx(Error::decode(None, b"", None, e.to_string())))?,
             );
         }
-        // Bootstrap: the download is verified with the certificates it brought.
+        // The download is verified with a key already held (the public key, or a known
+        // certificate), else, at bootstrap, with the certificates it brought.
         let signed =
             SignedHeaders::read(response.headers(), SignatureSubject::Response).map_err(&ctx)?;
         signed
@@ -398,21 +433,21 @@ impl Client {
                 SignatureSubject::Response,
             )
             .map_err(&ctx)?;
-        let signer = certificates
-            .iter()
-            .find(|c| c.serial().eq_ignore_ascii_case(&signed.serial))
-            .ok_or_else(|| {
-                ctx(Error::signature(
-                    SignatureSubject::Response,
-                    "the certificate list is not signed by any of its certificates",
-                ))
-            })?;
+        let key = match self.inner.keys.lookup(&signed.serial) {
+            Lookup::Found(key) => key,
+            _ => certificates
+                .iter()
+                .find(|c| c.serial().eq_ignore_ascii_case(&signed.serial))
+                .map(|c| c.public_key().clone())
+                .ok_or_else(|| {
+                    ctx(Error::signature(
+                        SignatureSubject::Response,
+                        "the certificate list is signed by no key held and none of its certificates",
+                    ))
+                })?,
+        };
         signed
-            .verify_with(
-                signer.public_key(),
-                response.body(),
-                SignatureSubject::Response,
-            )
+            .verify_with(&key, response.body(), SignatureSubject::Response)
             .map_err(&ctx)?;
         let serials = certificates.iter().map(|c| c.serial().to_owned()).collect();
         self.inner.keys.set_certificates(certificates);
@@ -496,7 +531,9 @@ impl Client {
     }
 
     fn check_out_order_no(name: &'static str, out_order_no: &str) -> Result<(), Error> {
-        check_required("out_order_no", out_order_no, 32).map_err(context(name))
+        check_required("out_order_no", out_order_no, 32)
+            .and_then(|()| check_segment("out_order_no", out_order_no))
+            .map_err(context(name))
     }
 
     /// (3) `POST …/{out_order_no}/cancel`: allowed while `CREATED`, or `DOING` after the
@@ -627,7 +664,7 @@ impl Client {
             NAME,
             "/v3/payscore/permissions",
             request,
-            Idempotency::Keyed(request.authorization_code.clone()),
+            Idempotency::Unsafe,
         )
         .await
     }
@@ -639,7 +676,9 @@ impl Client {
         service_id: &str,
     ) -> Result<Authorization, Error> {
         const NAME: &str = "permissions.query-by-code";
-        check_required("authorization_code", authorization_code, 64).map_err(context(NAME))?;
+        check_required("authorization_code", authorization_code, 64)
+            .and_then(|()| check_segment("authorization_code", authorization_code))
+            .map_err(context(NAME))?;
         let path = format!(
             "/v3/payscore/permissions/authorization-code/{}?service_id={}",
             encode(authorization_code),
@@ -656,7 +695,9 @@ impl Client {
         reason: &str,
     ) -> Result<(), Error> {
         const NAME: &str = "permissions.terminate-by-code";
-        check_required("authorization_code", authorization_code, 64).map_err(context(NAME))?;
+        check_required("authorization_code", authorization_code, 64)
+            .and_then(|()| check_segment("authorization_code", authorization_code))
+            .map_err(context(NAME))?;
         check_required("reason", reason, 50).map_err(context(NAME))?;
         #[derive(Serialize)]
         struct Body<'a> {
@@ -671,7 +712,7 @@ impl Client {
             NAME,
             &path,
             &Body { service_id, reason },
-            Idempotency::Keyed(authorization_code.to_owned()),
+            Idempotency::Unsafe,
         )
         .await
     }
@@ -684,7 +725,9 @@ impl Client {
         appid: &str,
     ) -> Result<Authorization, Error> {
         const NAME: &str = "permissions.query-by-openid";
-        check_required("openid", openid, 128).map_err(context(NAME))?;
+        check_required("openid", openid, 128)
+            .and_then(|()| check_segment("openid", openid))
+            .map_err(context(NAME))?;
         let path = format!(
             "/v3/payscore/permissions/openid/{}?service_id={}&appid={}",
             encode(openid),
@@ -704,7 +747,9 @@ impl Client {
         reason: &str,
     ) -> Result<(), Error> {
         const NAME: &str = "permissions.terminate-by-openid";
-        check_required("openid", openid, 128).map_err(context(NAME))?;
+        check_required("openid", openid, 128)
+            .and_then(|()| check_segment("openid", openid))
+            .map_err(context(NAME))?;
         check_required("reason", reason, 50).map_err(context(NAME))?;
         #[derive(Serialize)]
         struct Body<'a> {
@@ -724,7 +769,7 @@ impl Client {
                 appid,
                 reason,
             },
-            Idempotency::Keyed(openid.to_owned()),
+            Idempotency::Unsafe,
         )
         .await
     }

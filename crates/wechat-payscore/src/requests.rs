@@ -165,6 +165,22 @@ impl CreateServiceOrder {
         self.time_range.check()?;
         check_payments(&self.post_payments, false)?;
         check_discounts(&self.post_discounts, false)?;
+        // Create's discount schema: name and description required, no amount (the amount
+        // is given on complete).
+        for d in &self.post_discounts {
+            if d.description.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Err(Error::invalid_request(
+                    "post_discounts.description",
+                    "is required on create",
+                ));
+            }
+            if d.amount.is_some() {
+                return Err(Error::invalid_request(
+                    "post_discounts.amount",
+                    "create takes no discount amount; give it on complete",
+                ));
+            }
+        }
         check_len(
             "risk_fund.description",
             self.risk_fund.description.as_deref(),
@@ -572,6 +588,9 @@ pub struct PaymentMessage {
 impl PaymentMessage {
     pub(crate) fn check(&self) -> Result<(), Error> {
         check_required("service_id", &self.service_id, 32)?;
+        if self.post_payments.is_empty() {
+            return Err(Error::invalid_request("post_payments", "is required"));
+        }
         check_payments(&self.post_payments, true)?;
         check_discounts(&self.post_discounts, true)?;
         if self.prepaid_time.len() != 8

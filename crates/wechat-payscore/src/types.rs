@@ -543,14 +543,13 @@ pub(crate) fn check_total(
     discounts: &[PostDiscount],
     total: u64,
 ) -> Result<(), Error> {
-    let paid: u64 = payments
-        .iter()
-        .filter_map(|p| p.amount)
-        .fold(0u64, u64::saturating_add);
-    let off: u64 = discounts
-        .iter()
-        .filter_map(|d| d.amount)
-        .fold(0u64, u64::saturating_add);
+    fn sum(mut amounts: impl Iterator<Item = u64>, field: &str) -> Result<u64, Error> {
+        amounts.try_fold(0u64, u64::checked_add).ok_or_else(|| {
+            Error::invalid_request(field, "the amounts add up beyond any real total")
+        })
+    }
+    let paid = sum(payments.iter().filter_map(|p| p.amount), "post_payments")?;
+    let off = sum(discounts.iter().filter_map(|d| d.amount), "post_discounts")?;
     let expected = paid.checked_sub(off).ok_or_else(|| {
         Error::invalid_request(
             "post_discounts",
@@ -614,6 +613,14 @@ mod tests {
         assert!(check_total(&p, &d, 2500).is_ok());
         assert!(check_total(&p, &d, 3000).is_err());
         assert!(check_total(&p, &[PostDiscount::new("x", 4000)], 0).is_err());
+        assert!(
+            check_total(
+                &[PostPayment::new("a", u64::MAX), PostPayment::new("b", 1)],
+                &[],
+                u64::MAX
+            )
+            .is_err()
+        );
         let err = check_total(&p, &d, 1).unwrap_err().to_string();
         assert!(err.contains("3000 − 500 = 2500"), "{err}");
     }

@@ -641,3 +641,60 @@ fn config_errors_and_redaction() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn dot_segments_and_overflowing_totals_are_refused() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let cancel = CancelServiceOrder {
+        appid: "wx1".into(),
+        service_id: "500001".into(),
+        reason: "r".into(),
+    };
+    assert!(c.cancel_service_order("..", &cancel).await.is_err());
+    let huge = CompleteServiceOrder::new("wx1", "500001", u64::MAX)
+        .post_payment(PostPayment::new("a", u64::MAX))
+        .post_payment(PostPayment::new("b", 1));
+    assert!(c.complete_service_order("N1", &huge).await.is_err());
+    let with_amount =
+        create_request().post_discount(PostDiscount::new("满减", 100).description("x"));
+    assert!(c.create_service_order(&with_amount).await.is_err());
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_serial_triggers_at_most_one_download_a_minute() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v3/certificates"))
+        .respond_with(signed_with(200, r#"{"data":[]}"#, NOW, PUB_KEY_ID, None))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/payscore/serviceorder"))
+        .respond_with(signed_with(
+            200,
+            ORDER,
+            NOW,
+            "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+            None,
+        ))
+        .mount(&server)
+        .await;
+    let combined = config(&server).platform_certificates();
+    let c = Client::with_http_client(combined, HttpClient::new().unwrap()).unwrap();
+    for _ in 0..3 {
+        let e = c
+            .query_service_order(&OrderRef::QueryId("q".into()), "500001", "wx1")
+            .await
+            .unwrap_err();
+        assert!(is_response_signature_error(&e), "{e:?}");
+    }
+    let downloads = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v3/certificates")
+        .count();
+    assert_eq!(downloads, 1);
+}

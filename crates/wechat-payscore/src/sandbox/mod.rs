@@ -395,7 +395,14 @@ impl Simulator {
             return Err("unknown merchant certificate serial".into());
         }
         let ts: i64 = get("timestamp")?.parse().map_err(|_| "bad timestamp")?;
-        if (self.options.clock.now_seconds() - ts).abs() > 300 {
+        if self
+            .options
+            .clock
+            .now_seconds()
+            .saturating_sub(ts)
+            .unsigned_abs()
+            > 300
+        {
             return Err("timestamp expired".into());
         }
         let signature = base64::decode(get("signature")?).map_err(|_| "signature is not base64")?;
@@ -780,7 +787,11 @@ fn totals(body: &Value) -> u64 {
     let sum = |key: &str| {
         body[key]
             .as_array()
-            .map(|a| a.iter().filter_map(|p| p["amount"].as_u64()).sum::<u64>())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p["amount"].as_u64())
+                    .fold(0u64, u64::saturating_add)
+            })
             .unwrap_or(0)
     };
     sum("post_payments").saturating_sub(sum("post_discounts"))
