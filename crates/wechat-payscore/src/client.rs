@@ -91,6 +91,20 @@ fn check_segment(field: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A reply body is required here: an empty 2xx is a decode error.
+fn expect_body<T>(name: &'static str) -> impl FnOnce(Option<T>) -> Result<T, Error> {
+    move |body| {
+        body.ok_or_else(|| {
+            context(name)(Error::decode(
+                None,
+                b"",
+                None,
+                "an empty reply where a body was expected",
+            ))
+        })
+    }
+}
+
 fn context(name: &'static str) -> impl Fn(Error) -> Error {
     move |e| e.with_provider(PROVIDER).with_operation(name)
 }
@@ -278,13 +292,14 @@ impl Client {
             .map_err(ctx)
     }
 
-    async fn json_call<B: Serialize, T: DeserializeOwned>(
+    /// A JSON `POST`: the body serialized once, to the bytes that are signed and sent.
+    async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         name: &'static str,
         path: &str,
         body: &B,
         idempotency: Idempotency,
-    ) -> Result<T, Error> {
+    ) -> Result<Option<T>, Error> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| context(name)(Error::invalid_request("body", e.to_string())))?;
         self.call(
@@ -294,15 +309,19 @@ impl Client {
             Some(Bytes::from(bytes)),
             idempotency,
         )
-        .await?
-        .ok_or_else(|| {
-            context(name)(Error::decode(
-                None,
-                b"",
-                None,
-                "an empty reply where a body was expected",
-            ))
-        })
+        .await
+    }
+
+    async fn json_call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+        path: &str,
+        body: &B,
+        idempotency: Idempotency,
+    ) -> Result<T, Error> {
+        self.post(name, path, body, idempotency)
+            .await
+            .and_then(expect_body(name))
     }
 
     async fn no_content<B: Serialize>(
@@ -312,17 +331,9 @@ impl Client {
         body: &B,
         idempotency: Idempotency,
     ) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| context(name)(Error::invalid_request("body", e.to_string())))?;
-        self.call::<serde_json::Value>(
-            name,
-            Method::POST,
-            path,
-            Some(Bytes::from(bytes)),
-            idempotency,
-        )
-        .await
-        .map(|_| ())
+        self.post::<B, serde_json::Value>(name, path, body, idempotency)
+            .await
+            .map(|_| ())
     }
 
     async fn get<T: DeserializeOwned>(
@@ -331,15 +342,8 @@ impl Client {
         path_and_query: &str,
     ) -> Result<T, Error> {
         self.call(name, Method::GET, path_and_query, None, Idempotency::Safe)
-            .await?
-            .ok_or_else(|| {
-                context(name)(Error::decode(
-                    None,
-                    b"",
-                    None,
-                    "an empty reply where a body was expected",
-                ))
-            })
+            .await
+            .and_then(expect_body(name))
     }
 
     /// Downloads, decrypts and verifies the platform certificates (`GET /v3/certificates`)
@@ -530,6 +534,26 @@ impl Client {
         )
     }
 
+    /// `POST /v3/payscore/serviceorder/{out_order_no}/{action}`, keyed by `out_order_no`.
+    /// Returns `None` for a 204.
+    async fn order_action<B: Serialize, T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+        out_order_no: &str,
+        action: &str,
+        body: &B,
+    ) -> Result<Option<T>, Error> {
+        Self::check_out_order_no(name, out_order_no)?;
+        let path = Self::order_path(out_order_no, action);
+        self.post(
+            name,
+            &path,
+            body,
+            Idempotency::Keyed(out_order_no.to_owned()),
+        )
+        .await
+    }
+
     fn check_out_order_no(name: &'static str, out_order_no: &str) -> Result<(), Error> {
         check_required("out_order_no", out_order_no, 32)
             .and_then(|()| check_segment("out_order_no", out_order_no))
@@ -544,15 +568,10 @@ impl Client {
         cancel: &CancelServiceOrder,
     ) -> Result<OrderAck, Error> {
         const NAME: &str = "serviceorder.cancel";
-        Self::check_out_order_no(NAME, out_order_no)?;
         cancel.check().map_err(context(NAME))?;
-        self.json_call(
-            NAME,
-            &Self::order_path(out_order_no, "cancel"),
-            cancel,
-            Idempotency::Keyed(out_order_no.to_owned()),
-        )
-        .await
+        self.order_action(NAME, out_order_no, "cancel", cancel)
+            .await
+            .and_then(expect_body(NAME))
     }
 
     /// (4) `POST …/{out_order_no}/modify`: lower the amount of a completed, unpaid order.
@@ -562,15 +581,10 @@ impl Client {
         modify: &ModifyServiceOrder,
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.modify";
-        Self::check_out_order_no(NAME, out_order_no)?;
         modify.check().map_err(context(NAME))?;
-        self.json_call(
-            NAME,
-            &Self::order_path(out_order_no, "modify"),
-            modify,
-            Idempotency::Keyed(out_order_no.to_owned()),
-        )
-        .await
+        self.order_action(NAME, out_order_no, "modify", modify)
+            .await
+            .and_then(expect_body(NAME))
     }
 
     /// (5) `POST …/{out_order_no}/complete`: end the service and charge
@@ -592,15 +606,10 @@ impl Client {
         complete: &CompleteServiceOrder,
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.complete";
-        Self::check_out_order_no(NAME, out_order_no)?;
         complete.check().map_err(context(NAME))?;
-        self.json_call(
-            NAME,
-            &Self::order_path(out_order_no, "complete"),
-            complete,
-            Idempotency::Keyed(out_order_no.to_owned()),
-        )
-        .await
+        self.order_action(NAME, out_order_no, "complete", complete)
+            .await
+            .and_then(expect_body(NAME))
     }
 
     /// (6) `POST …/{out_order_no}/pay`: ask WeChat Pay to collect now.
@@ -611,14 +620,9 @@ impl Client {
         service_id: &str,
     ) -> Result<OrderAck, Error> {
         const NAME: &str = "serviceorder.pay";
-        Self::check_out_order_no(NAME, out_order_no)?;
-        self.json_call(
-            NAME,
-            &Self::order_path(out_order_no, "pay"),
-            &AppService { appid, service_id },
-            Idempotency::Keyed(out_order_no.to_owned()),
-        )
-        .await
+        self.order_action(NAME, out_order_no, "pay", &AppService { appid, service_id })
+            .await
+            .and_then(expect_body(NAME))
     }
 
     /// (7) `POST …/{out_order_no}/sync`: the user paid by another channel.
@@ -628,15 +632,10 @@ impl Client {
         sync: &SyncServiceOrder,
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.sync";
-        Self::check_out_order_no(NAME, out_order_no)?;
         sync.check().map_err(context(NAME))?;
-        self.json_call(
-            NAME,
-            &Self::order_path(out_order_no, "sync"),
-            sync,
-            Idempotency::Keyed(out_order_no.to_owned()),
-        )
-        .await
+        self.order_action(NAME, out_order_no, "sync", sync)
+            .await
+            .and_then(expect_body(NAME))
     }
 
     /// (8) `POST /v3/payscore/serviceorder/direct-complete`: create and complete at once.
@@ -804,15 +803,15 @@ impl Client {
         message: &PaymentMessage,
     ) -> Result<(), Error> {
         const NAME: &str = "serviceorder.send-pendingmessage";
-        Self::check_out_order_no(NAME, out_order_no)?;
         message.check().map_err(context(NAME))?;
-        self.no_content(
+        self.order_action::<_, serde_json::Value>(
             NAME,
-            &Self::order_path(out_order_no, "send-pendingmessage"),
+            out_order_no,
+            "send-pendingmessage",
             message,
-            Idempotency::Keyed(out_order_no.to_owned()),
         )
         .await
+        .map(|_| ())
     }
 
     /// (16) `POST …/{out_order_no}/send-prepaidmessage` → 204. Once per order.
@@ -822,15 +821,15 @@ impl Client {
         message: &PaymentMessage,
     ) -> Result<(), Error> {
         const NAME: &str = "serviceorder.send-prepaidmessage";
-        Self::check_out_order_no(NAME, out_order_no)?;
         message.check().map_err(context(NAME))?;
-        self.no_content(
+        self.order_action::<_, serde_json::Value>(
             NAME,
-            &Self::order_path(out_order_no, "send-prepaidmessage"),
+            out_order_no,
+            "send-prepaidmessage",
             message,
-            Idempotency::Keyed(out_order_no.to_owned()),
         )
         .await
+        .map(|_| ())
     }
 
     /// (17) `GET /v3/payscore/merchant-bill`: where to download the statement of
