@@ -379,12 +379,15 @@ impl Error {
     /// have moved) but no trustworthy answer arrived. Query the provider before acting.
     ///
     /// A provider refusal ([`ErrorKind::Api`]) and a 4xx status are answers, so they are not
-    /// unknown (unless the refusal says so, [`ApiError::outcome_unknown`]); a timeout after
-    /// sending, a 5xx, an undecodable or unverifiable reply are.
+    /// unknown (unless the refusal says so, [`ApiError::outcome_unknown`], or came with a
+    /// 5xx status); a timeout after sending, a 5xx, an undecodable or unverifiable reply are.
     pub fn is_outcome_unknown(&self) -> bool {
         match &self.inner.kind {
             ErrorKind::InvalidRequest { .. } | ErrorKind::Config { .. } => false,
-            ErrorKind::Api(api) => api.outcome_unknown,
+            // A refusal sent with a 5xx (WeChat's SYSTEM_ERROR) settles nothing either.
+            ErrorKind::Api(api) => {
+                api.outcome_unknown || api.status.is_some_and(|s| s.is_server_error())
+            }
             ErrorKind::Http { status, .. } => !status.is_client_error(),
             _ => self.may_have_been_sent(),
         }
@@ -550,6 +553,13 @@ mod tests {
         assert!(err.may_have_been_sent());
         assert!(!err.is_outcome_unknown());
         assert!(!err.is_retryable());
+        let busy = Error::api(
+            ApiError::new("SYSTEM_ERROR", "系统错误")
+                .with_status(StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        assert!(busy.is_outcome_unknown());
+        let flagged = Error::api(ApiError::new("-5103", "dup").outcome_unknown(true));
+        assert!(flagged.is_outcome_unknown());
     }
 
     #[test]
