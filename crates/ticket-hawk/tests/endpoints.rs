@@ -229,15 +229,33 @@ async fn ticket_queries() {
 #[tokio::test]
 async fn provider_config_pay_and_verify_code() {
     let server = MockServer::start().await;
+    let cfg_body = r#"{"replaydatatype":"JSON","replaymethod":"POST","replayurl":"https://r.example/cb","sendofficiallysnotify":"0"}"#;
     Mock::given(path("/api/ProviderConfig"))
-        .and(body_string(r#"{"replaydatatype":"JSON","replaymethod":"POST","replayurl":"https://r.example/cb","sendofficiallysnotify":"0"}"#))
+        .and(body_string(cfg_body))
+        .and(Header(
+            "authorization",
+            expected_header(
+                &server,
+                "POST",
+                "/api/ProviderConfig",
+                Some(("application/json", cfg_body.as_bytes())),
+            ),
+        ))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
         .mount(&server)
         .await;
+    let pay_body = r#"{"clientip":"10.0.0.1","orderid":"O1","paychannelname":"微信支付"}"#;
     Mock::given(path("/api/Order/BeginToPay/Phone"))
-        .and(body_string(
-            r#"{"clientip":"10.0.0.1","orderid":"O1","paychannelname":"微信支付"}"#,
+        .and(body_string(pay_body))
+        .and(Header(
+            "authorization",
+            expected_header(
+                &server,
+                "POST",
+                "/api/Order/BeginToPay/Phone",
+                Some(("application/json", pay_body.as_bytes())),
+            ),
         ))
         .respond_with(
             ResponseTemplate::new(200)
@@ -253,9 +271,17 @@ async fn provider_config_pay_and_verify_code() {
         ))
         .mount(&server)
         .await;
+    let code_body = r#"{"mobile":"13800000000","username":"agent01"}"#;
     Mock::given(path("/api/Agent/AgentIsVerifyCode"))
-        .and(body_string(
-            r#"{"mobile":"13800000000","username":"agent01"}"#,
+        .and(body_string(code_body))
+        .and(Header(
+            "authorization",
+            expected_header(
+                &server,
+                "POST",
+                "/api/Agent/AgentIsVerifyCode",
+                Some(("application/json", code_body.as_bytes())),
+            ),
         ))
         .respond_with(
             ResponseTemplate::new(200)
