@@ -232,3 +232,19 @@ mod end_to_end {
         assert!(err.to_string().contains("Unknown credentials"), "{err}");
     }
 }
+
+#[test]
+fn no_secret_in_client_debug() {
+    let c = Credentials::from_operator(
+        "agent01",
+        &Secret::new("OPERATOR-KEY-9"),
+        &Secret::new("pa55word"),
+        Algorithm::Sha256,
+    );
+    let client = tixpay_ticket_hawk::Client::new(Config::new("https://h.example", c)).unwrap();
+    let shown = format!("{client:?}");
+    assert!(
+        !shown.contains("OPERATOR-KEY-9") && !shown.contains("E10ADC"),
+        "{shown}"
+    );
+}

@@ -698,3 +698,18 @@ async fn an_unknown_serial_triggers_at_most_one_download_a_minute() {
         .count();
     assert_eq!(downloads, 1);
 }
+
+#[tokio::test]
+async fn no_secret_in_client_debug() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let config = config(&server).apiv2_key(Secret::new("APIV2-KEY-3e1d"));
+    for shown in [format!("{c:?}"), format!("{config:?}"), format!("{c:#?}")] {
+        assert!(
+            !shown.contains(APIV3)
+                && !shown.contains("APIV2-KEY-3e1d")
+                && !shown.contains("MIIEvg"),
+            "{shown}"
+        );
+    }
+}
