@@ -34,6 +34,30 @@ pub fn decode<T: DeserializeOwned>(status: Option<StatusCode>, body: &[u8]) -> R
     Ok(value)
 }
 
+/// Decodes an already-parsed JSON value as `T`, with the same failing-path report as
+/// [`decode`], without serializing it back to bytes first.
+///
+/// ```
+/// use tixpay_core::json::decode_value;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Body { quantity: u32 }
+///
+/// let ok: Body = decode_value(serde_json::json!({"quantity": 3}))?;
+/// assert_eq!(ok.quantity, 3);
+/// let err = decode_value::<Body>(serde_json::json!({"quantity": "three"})).err().map(|e| e.to_string());
+/// assert!(err.unwrap_or_default().contains("at `quantity`"));
+/// # Ok::<(), tixpay_core::Error>(())
+/// ```
+pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let path = (path != ".").then_some(path);
+        let inner = e.into_inner();
+        Error::decode(None, b"", path, inner.to_string()).with_source(inner)
+    })
+}
+
 /// Deserializers for `#[serde(deserialize_with = …)]` that accept what PHP and .NET servers
 /// send: integers as numbers or numeric strings, ids as strings or numbers.
 ///

@@ -330,6 +330,19 @@ pub struct UnifiedOrder {
 }
 
 impl UnifiedOrder {
+    fn optional(&self) -> [Optional<'_>; 8] {
+        [
+            ("appid", &self.appid, Some(32)),
+            ("notify_url", &self.notify_url, Some(128)),
+            ("client_ip", &self.client_ip, Some(16)),
+            ("body", &self.body, Some(256)),
+            ("shop_no", &self.shop_no, Some(16)),
+            ("pos_no", &self.pos_no, Some(16)),
+            ("attach", &self.attach, Some(96)),
+            ("extend_business_params", &self.extend_business_params, None),
+        ]
+    }
+
     /// An order with the required fields.
     pub fn new(
         pay_way: PayWay,
@@ -394,20 +407,7 @@ impl UnifiedOrder {
             PayMode::Cashier { jump_url } => f.push(("jump_url".to_owned(), jump_url.clone())),
             PayMode::Native => {}
         }
-        for (name, value) in [
-            ("appid", &self.appid),
-            ("notify_url", &self.notify_url),
-            ("client_ip", &self.client_ip),
-            ("body", &self.body),
-            ("shop_no", &self.shop_no),
-            ("pos_no", &self.pos_no),
-            ("attach", &self.attach),
-            ("extend_business_params", &self.extend_business_params),
-        ] {
-            if let Some(v) = value {
-                f.push((name.to_owned(), v.clone()));
-            }
-        }
+        push_optional(&mut f, &self.optional());
         f.extend(self.extra.iter().cloned());
         f
     }
@@ -425,21 +425,29 @@ impl UnifiedOrder {
             PayMode::Cashier { jump_url } => check_id("jump_url", jump_url, 128)?,
             PayMode::Native => {}
         }
-        for (name, value, max) in [
-            ("appid", &self.appid, 32),
-            ("notify_url", &self.notify_url, 128),
-            ("client_ip", &self.client_ip, 16),
-            ("body", &self.body, 256),
-            ("shop_no", &self.shop_no, 16),
-            ("pos_no", &self.pos_no, 16),
-            ("attach", &self.attach, 96),
-        ] {
-            if let Some(v) = value {
-                check_len(name, v, max)?;
-            }
-        }
+        check_optional(&self.optional())?;
         check_extra(&self.extra)
     }
+}
+
+/// An optional field: its name, its value, and its length limit (if documented).
+type Optional<'a> = (&'static str, &'a Option<String>, Option<usize>);
+
+fn push_optional(out: &mut Vec<(String, String)>, optional: &[Optional<'_>]) {
+    for (name, value, _) in optional {
+        if let Some(v) = value {
+            out.push(((*name).to_owned(), v.clone()));
+        }
+    }
+}
+
+fn check_optional(optional: &[Optional<'_>]) -> Result<(), Error> {
+    for (name, value, max) in optional {
+        if let (Some(v), Some(max)) = (value, max) {
+            check_len(name, v, *max)?;
+        }
+    }
+    Ok(())
 }
 
 fn check_extra(extra: &[(String, String)]) -> Result<(), Error> {
@@ -482,6 +490,17 @@ pub struct BarcodePay {
 }
 
 impl BarcodePay {
+    fn optional(&self) -> [Optional<'_>; 6] {
+        [
+            ("notify_url", &self.notify_url, Some(128)),
+            ("client_ip", &self.client_ip, Some(16)),
+            ("body", &self.body, Some(256)),
+            ("shop_no", &self.shop_no, Some(16)),
+            ("pos_no", &self.pos_no, Some(16)),
+            ("attach", &self.attach, Some(96)),
+        ]
+    }
+
     /// A barcode payment with the required fields.
     pub fn new(
         auth_code: impl Into<String>,
@@ -530,18 +549,7 @@ impl BarcodePay {
             ("third_order_id".to_owned(), self.third_order_id.clone()),
             ("amount".to_owned(), self.amount.to_string()),
         ];
-        for (name, value) in [
-            ("notify_url", &self.notify_url),
-            ("client_ip", &self.client_ip),
-            ("body", &self.body),
-            ("shop_no", &self.shop_no),
-            ("pos_no", &self.pos_no),
-            ("attach", &self.attach),
-        ] {
-            if let Some(v) = value {
-                f.push((name.to_owned(), v.clone()));
-            }
-        }
+        push_optional(&mut f, &self.optional());
         f.extend(self.extra.iter().cloned());
         f
     }
@@ -550,18 +558,7 @@ impl BarcodePay {
         check_id("auth_code", &self.auth_code, 128)?;
         check_id("third_order_id", &self.third_order_id, 64)?;
         check_amount("amount", self.amount)?;
-        for (name, value, max) in [
-            ("notify_url", &self.notify_url, 128),
-            ("client_ip", &self.client_ip, 16),
-            ("body", &self.body, 256),
-            ("shop_no", &self.shop_no, 16),
-            ("pos_no", &self.pos_no, 16),
-            ("attach", &self.attach, 96),
-        ] {
-            if let Some(v) = value {
-                check_len(name, v, max)?;
-            }
-        }
+        check_optional(&self.optional())?;
         check_extra(&self.extra)
     }
 }

@@ -320,11 +320,10 @@ impl NotificationParser {
             .or_else(|| envelope.mothod.clone())
             .unwrap_or_default();
         let describe = envelope.describe.clone().unwrap_or_default();
-        let body_bytes = envelope.body.to_string();
         match method.as_str() {
             "snNotify" => {
                 let b: SnBody =
-                    tixpay_core::json::decode(None, body_bytes.as_bytes()).map_err(context)?;
+                    tixpay_core::json::decode_value(envelope.body.clone()).map_err(context)?;
                 Ok(Notification::Redeemed(Redemption {
                     code: envelope.code,
                     describe,
@@ -346,7 +345,7 @@ impl NotificationParser {
             }
             "reNotify" => {
                 let b: ReBody =
-                    tixpay_core::json::decode(None, body_bytes.as_bytes()).map_err(context)?;
+                    tixpay_core::json::decode_value(envelope.body.clone()).map_err(context)?;
                 Ok(Notification::Refund(RefundResult {
                     code: envelope.code,
                     describe,

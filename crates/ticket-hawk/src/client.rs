@@ -447,9 +447,8 @@ impl Client {
             )
             .await?;
         // IHttpActionResult: an OperationResult when the server says more than 200 OK.
-        if let Ok(result) = serde_json::from_value::<OperationResult>(value) {
-            operation_result(serde_json::to_value(result).unwrap_or(Value::Null))
-                .map_err(|e| refuse(NAME, e))?;
+        if value.get("errcode").is_some() {
+            operation_result(value).map_err(|e| refuse(NAME, e))?;
         }
         Ok(())
     }
@@ -682,11 +681,11 @@ fn unauthorized(response: &http::Response<Bytes>, www: &WwwAuthenticate) -> Erro
 
 /// `errcode` 0 is success; anything else is the provider's refusal.
 fn operation_result(value: Value) -> Result<OperationResult, Error> {
-    let body = value.to_string();
-    let result: OperationResult = tixpay_core::json::decode(None, body.as_bytes())?;
+    let result: OperationResult = tixpay_core::json::decode_value(value)?;
     if result.errcode == 0 {
         Ok(result)
     } else {
+        let body = serde_json::to_vec(&result).unwrap_or_default();
         Err(Error::api(
             ApiError::new(
                 result.errcode.to_string(),

@@ -638,3 +638,41 @@ async fn a_body_without_a_response_hash_is_not_authenticated() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn begin_to_pay_needs_a_string_reply() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/Order/BeginToPay"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"url":"https://pay.example"}"#, "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let pay = PayContent {
+        order_id: "O1".into(),
+        pay_channel_name: "微信支付".into(),
+        openid: None,
+        client_ip: None,
+    };
+    let err = client_with(config(&server))
+        .begin_to_pay(&pay)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), tixpay_core::ErrorKind::Decode { .. }),
+        "{err:?}"
+    );
+    let empty = PayContent {
+        pay_channel_name: String::new(),
+        ..pay
+    };
+    assert!(matches!(
+        client_with(config(&server))
+            .begin_to_pay(&empty)
+            .await
+            .unwrap_err()
+            .kind(),
+        tixpay_core::ErrorKind::InvalidRequest { .. }
+    ));
+}

@@ -713,3 +713,53 @@ async fn no_secret_in_client_debug() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_backup_host_is_tried_when_the_main_one_cannot_be_reached() {
+    let backup = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(signed(200, ORDER))
+        .expect(1)
+        .mount(&backup)
+        .await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        format!("http://127.0.0.1:{port}")
+    };
+    let with_backup = config(&backup).base_url(closed).backup_url(backup.uri());
+    let http = HttpClient::builder()
+        .retry_policy(tixpay_core::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let c = Client::with_http_client(with_backup, http).unwrap();
+    let order = c
+        .query_service_order(&OrderRef::QueryId("q".into()), "500001", "wx1")
+        .await
+        .unwrap();
+    assert_eq!(order.state, Some(State::Created));
+    // Without a backup host, the same failure is reported as "not sent".
+    let c = Client::with_http_client(
+        Config::new(
+            "1234567890",
+            MERCHANT_KEY,
+            "0123456789ABC",
+            Secret::new(APIV3),
+        )
+        .unwrap()
+        .wechatpay_public_key(PUB_KEY_ID, &platform().public_key().unwrap().to_spki_pem())
+        .unwrap()
+        .base_url("http://127.0.0.1:9"),
+        HttpClient::builder()
+            .retry_policy(tixpay_core::RetryPolicy::none())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let err = c
+        .query_service_order(&OrderRef::QueryId("q".into()), "500001", "wx1")
+        .await
+        .unwrap_err();
+    assert!(!err.may_have_been_sent(), "{err:?}");
+}

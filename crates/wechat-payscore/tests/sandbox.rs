@@ -319,8 +319,36 @@ async fn certificates_download_and_refresh_on_unknown_serial() {
         .await
         .unwrap();
     assert_eq!(client.refresh_certificates().await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_refresh_in_the_background() {
+    let sandbox = PayScoreSandbox::start_with(SandboxOptions {
+        mode: VerifyMode::Certificates,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let config = sandbox
+        .config()
+        .unwrap()
+        .certificate_refresh_interval(std::time::Duration::from_millis(50));
+    let client = Client::new(config).unwrap();
+    assert!(client.certificate_serials().is_empty());
     let refresher = client.spawn_certificate_refresh();
-    refresher.abort();
+    // No call is made: only the background task can have fetched them.
+    let mut waited = 0;
+    while client.certificate_serials().is_empty() && waited < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    assert_eq!(client.certificate_serials().len(), 2);
+    // The task ends by itself once every clone of the client is gone.
+    drop(client);
+    tokio::time::timeout(std::time::Duration::from_secs(5), refresher)
+        .await
+        .expect("the refresh task did not stop")
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

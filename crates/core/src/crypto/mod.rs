@@ -396,10 +396,15 @@ impl fmt::Debug for RsaPrivateKey {
 }
 
 /// An RSA public key for verifying SHA256withRSA (PKCS#1 v1.5) signatures, parsed once.
+/// Cloning shares the parsed key (no copy, no allocation).
 #[derive(Clone)]
 pub struct RsaPublicKey {
+    inner: std::sync::Arc<ParsedRsa>,
+}
+
+struct ParsedRsa {
     key: signature::ParsedPublicKey,
-    pkcs1: Vec<u8>,
+    pkcs1: Box<[u8]>,
 }
 
 impl RsaPublicKey {
@@ -423,8 +428,10 @@ impl RsaPublicKey {
         let key = signature::ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der)
             .map_err(|e| CryptoError::InvalidKey(format!("RSA public key rejected: {e}")))?;
         Ok(Self {
-            key,
-            pkcs1: der.to_vec(),
+            inner: std::sync::Arc::new(ParsedRsa {
+                key,
+                pkcs1: Box::from(der),
+            }),
         })
     }
 
@@ -436,7 +443,7 @@ impl RsaPublicKey {
             0x00,
         ];
         let mut bits = vec![0u8];
-        bits.extend_from_slice(&self.pkcs1);
+        bits.extend_from_slice(&self.inner.pkcs1);
         let mut body = alg.to_vec();
         body.extend(der_tlv(0x03, &bits));
         pem_encode("PUBLIC KEY", &der_tlv(0x30, &body))
@@ -444,7 +451,8 @@ impl RsaPublicKey {
 
     /// Verifies a SHA256withRSA (PKCS#1 v1.5) `signature` over `message`.
     pub fn verify_sha256(&self, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
-        self.key
+        self.inner
+            .key
             .verify_sig(message, signature)
             .map_err(|_| CryptoError::BadSignature)
     }
@@ -452,7 +460,7 @@ impl RsaPublicKey {
 
 impl fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RsaPublicKey({} bytes)", self.pkcs1.len())
+        write!(f, "RsaPublicKey({} bytes)", self.inner.pkcs1.len())
     }
 }
 
