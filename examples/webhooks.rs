@@ -1,0 +1,531 @@
+//! A webhook receiver for the providers that send notifications: Lianhe (`snNotify`,
+//! `reNotify`), LeShua (payment and refund results) and WeChat Pay PayScore (callbacks).
+//! Copy it into your service.
+//!
+//! Each route reads the raw body, hands it with the headers to the provider crate's
+//! notification API (which verifies the signature before any field is read), stores the
+//! event unless its de-duplication key was seen before, and answers exactly what the
+//! provider expects: Lianhe the text `success`, LeShua the text `000000`, WeChat Pay
+//! `204 No Content`. Anything else makes the provider deliver again later, which is what
+//! you want when a delivery could not be verified or stored.
+//!
+//! | route | provider | verified by | de-duplicated on | success reply |
+//! |---|---|---|---|---|
+//! | `POST /notify/lianhe` | Lianhe | `LH` signature (`NotificationParser::verifying`) | `Notification::dedup_key` | `200 success` |
+//! | `POST /notify/leshua` | LeShua | MD5 with the notify key | `Notification::dedup_key` | `200 000000` |
+//! | `POST /notify/wechat-payscore` | PayScore | RSA-SHA256 + AES-256-GCM (`Client::parse_callback`) | callback `id` | `204` |
+//!
+//! The 游宝星 ticket system has no route: its callbacks (`?parm=…&sign=…`) are documented
+//! only that far, the signing rule is not, and an unverifiable callback is no better than
+//! none. Poll `query_order` / `query_tickets` for its orders instead.
+//!
+//! [`Inbox`] stands in for your database: "store unless the key exists" is, in a service, an
+//! `INSERT` into a table with a unique key, in the same transaction as the work the event
+//! triggers. That is what makes a delivery that arrives twice count once. Lianhe's signature
+//! does not cover the body, so confirm a Lianhe event with `queryOrder` before moving money.
+//!
+//! Without credentials it starts the sandboxes, points them at itself, and exits after
+//! showing one delivery from each provider and one forged delivery being refused:
+//!
+//! ```sh
+//! cargo run --example webhooks
+//! ```
+//!
+//! With credentials in the environment it serves until stopped, on `TIXPAY_WEBHOOKS_ADDR`
+//! (default `127.0.0.1:8080`), a route for each provider configured:
+//! `LIANHE_PARTNER_ID`, `LIANHE_API_NAME`, `LIANHE_CLIENT_SECRET`; `LESHUA_MERCHANT_ID`,
+//! `LESHUA_TRADE_KEY`, `LESHUA_NOTIFY_KEY`; `WECHATPAY_MCHID`, `WECHATPAY_PRIVATE_KEY_PATH`,
+//! `WECHATPAY_CERT_SERIAL`, `WECHATPAY_APIV3_KEY`, `WECHATPAY_PUBLIC_KEY_ID`,
+//! `WECHATPAY_PUBLIC_KEY_PATH`.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::error::Error as StdError;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use tixpay::core::{Error, Secret};
+use tixpay::leshua::notify as leshua_notify;
+use tixpay::lianhe::notify as lianhe_notify;
+use tixpay::wechat_payscore::notify as payscore_notify;
+
+/// Where each provider's notifications go.
+pub(crate) const LIANHE_PATH: &str = "/notify/lianhe";
+/// LeShua's `notify_url` path.
+pub(crate) const LESHUA_PATH: &str = "/notify/leshua";
+/// PayScore's `notify_url` path.
+pub(crate) const PAYSCORE_PATH: &str = "/notify/wechat-payscore";
+
+/// A provider that sends notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Provider {
+    Lianhe,
+    Leshua,
+    PayScore,
+}
+
+impl Provider {
+    pub(crate) const ALL: [Provider; 3] = [Provider::Lianhe, Provider::Leshua, Provider::PayScore];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Provider::Lianhe => "Lianhe",
+            Provider::Leshua => "LeShua",
+            Provider::PayScore => "PayScore",
+        }
+    }
+}
+
+/// A verified notification.
+#[derive(Debug, Clone)]
+pub(crate) enum Event {
+    Lianhe(lianhe_notify::Notification),
+    Leshua(leshua_notify::Notification),
+    PayScore(Box<payscore_notify::Callback>),
+}
+
+impl Event {
+    pub(crate) fn provider(&self) -> Provider {
+        match self {
+            Event::Lianhe(_) => Provider::Lianhe,
+            Event::Leshua(_) => Provider::Leshua,
+            Event::PayScore(_) => Provider::PayScore,
+        }
+    }
+
+    /// The de-duplication key: the provider crate's key, under the provider's name.
+    pub(crate) fn key(&self) -> String {
+        match self {
+            Event::Lianhe(n) => format!("lianhe/{}", n.dedup_key()),
+            Event::Leshua(n) => format!("leshua/{}", n.dedup_key()),
+            Event::PayScore(c) => format!("wechat-payscore/{}", c.dedup_key()),
+        }
+    }
+}
+
+/// What the receiver saw from one provider.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// Every delivery, whatever became of it.
+    pub(crate) deliveries: u32,
+    /// Verified and stored for the first time.
+    pub(crate) processed: u32,
+    /// Verified, already stored, acknowledged again without being processed again.
+    pub(crate) duplicates: u32,
+    /// Refused: the signature, the time window or the body did not check out.
+    pub(crate) rejected: u32,
+}
+
+/// Whether [`Inbox::record`] stored the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    New,
+    Duplicate,
+}
+
+#[derive(Debug, Default)]
+struct InboxState {
+    keys: HashSet<String>,
+    events: Vec<Event>,
+    counts: BTreeMap<Provider, Counts>,
+}
+
+/// Verified events, each stored once. Stands in for a table with a unique key.
+#[derive(Debug, Default)]
+pub(crate) struct Inbox {
+    state: Mutex<InboxState>,
+}
+
+impl Inbox {
+    fn lock(&self) -> MutexGuard<'_, InboxState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stores `event` unless an event with the same key was stored: check and insert are
+    /// one step, so two deliveries racing each other still store one event.
+    pub(crate) fn record(&self, event: Event) -> Recorded {
+        let mut state = self.lock();
+        let provider = event.provider();
+        let new = state.keys.insert(event.key());
+        let counts = state.counts.entry(provider).or_default();
+        counts.deliveries += 1;
+        if new {
+            counts.processed += 1;
+            state.events.push(event);
+            Recorded::New
+        } else {
+            counts.duplicates += 1;
+            Recorded::Duplicate
+        }
+    }
+
+    fn reject(&self, provider: Provider) {
+        let mut state = self.lock();
+        let counts = state.counts.entry(provider).or_default();
+        counts.deliveries += 1;
+        counts.rejected += 1;
+    }
+
+    /// Every stored event, in the order they arrived.
+    pub(crate) fn events(&self) -> Vec<Event> {
+        self.lock().events.clone()
+    }
+
+    /// What arrived from `provider`.
+    pub(crate) fn counts(&self, provider: Provider) -> Counts {
+        self.lock()
+            .counts
+            .get(&provider)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// The receiver: one route per configured provider, all storing into one [`Inbox`].
+#[derive(Clone, Default)]
+pub(crate) struct Receiver {
+    lianhe: Option<Arc<lianhe_notify::NotificationParser>>,
+    leshua: Option<Arc<leshua_notify::NotificationParser>>,
+    payscore: Option<tixpay::wechat_payscore::Client>,
+    inbox: Arc<Inbox>,
+    log: bool,
+}
+
+impl Receiver {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accept Lianhe notifications, verified by `parser`.
+    pub(crate) fn lianhe(mut self, parser: lianhe_notify::NotificationParser) -> Self {
+        self.lianhe = Some(Arc::new(parser));
+        self
+    }
+
+    /// Accept LeShua notifications, verified by `parser`.
+    pub(crate) fn leshua(mut self, parser: leshua_notify::NotificationParser) -> Self {
+        self.leshua = Some(Arc::new(parser));
+        self
+    }
+
+    /// Accept PayScore callbacks, verified and decrypted by `client` (which keeps the
+    /// platform certificates or public key, and the APIv3 key).
+    pub(crate) fn payscore(mut self, client: tixpay::wechat_payscore::Client) -> Self {
+        self.payscore = Some(client);
+        self
+    }
+
+    /// Print one line per delivery.
+    pub(crate) fn log_deliveries(mut self, on: bool) -> Self {
+        self.log = on;
+        self
+    }
+
+    pub(crate) fn inbox(&self) -> Arc<Inbox> {
+        Arc::clone(&self.inbox)
+    }
+
+    /// The routes of the configured providers.
+    pub(crate) fn router(self) -> Router {
+        let mut router = Router::new();
+        if self.lianhe.is_some() {
+            router = router.route(LIANHE_PATH, post(lianhe));
+        }
+        if self.leshua.is_some() {
+            router = router.route(LESHUA_PATH, post(leshua));
+        }
+        if self.payscore.is_some() {
+            router = router.route(PAYSCORE_PATH, post(payscore));
+        }
+        router.with_state(self)
+    }
+
+    /// Stores a verified event and answers `ack` whether it was new or a repeat: a repeat
+    /// means the provider missed an earlier answer, and must now hear "got it".
+    fn accept(&self, event: Event, ack: http::Response<Bytes>) -> Response {
+        let key = event.key();
+        let recorded = self.inbox.record(event);
+        if self.log {
+            println!("{key}: {recorded:?}");
+        }
+        ack.map(Body::from).into_response()
+    }
+
+    /// Counts a delivery that failed verification and answers `reply`, so that a genuine
+    /// one (say, signed with a key rotated a moment ago) is delivered again later.
+    fn refuse(&self, provider: Provider, error: &Error, reply: Response) -> Response {
+        self.inbox.reject(provider);
+        if self.log {
+            println!("{}: refused: {error}", provider.name());
+        }
+        reply
+    }
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response {
+    (status, body).into_response()
+}
+
+async fn lianhe(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(parser) = rx.lianhe.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match parser.parse(&headers, &body) {
+        Ok(event) => rx.accept(Event::Lianhe(event), lianhe_notify::ack_response()),
+        Err(e) => rx.refuse(Provider::Lianhe, &e, text(StatusCode::UNAUTHORIZED, "fail")),
+    }
+}
+
+async fn leshua(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(parser) = rx.leshua.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match parser.parse(&headers, &body) {
+        Ok(event) => rx.accept(Event::Leshua(event), leshua_notify::ack_response()),
+        Err(e) => rx.refuse(Provider::Leshua, &e, text(StatusCode::UNAUTHORIZED, "fail")),
+    }
+}
+
+async fn payscore(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(client) = rx.payscore.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match client.parse_callback(&headers, &body).await {
+        Ok(callback) => rx.accept(
+            Event::PayScore(Box::new(callback)),
+            payscore_notify::success_response(),
+        ),
+        Err(e) => {
+            // The reason stays in our log; the sender only learns that it failed.
+            let reply = payscore_notify::failure_response("verification failed");
+            rx.refuse(
+                Provider::PayScore,
+                &e,
+                reply.map(Body::from).into_response(),
+            )
+        }
+    }
+}
+
+/// A running server; dropping it stops it.
+pub(crate) struct Running {
+    pub(crate) addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `router` on `addr` in the background.
+pub(crate) async fn serve(router: Router, addr: &str) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            eprintln!("webhook server stopped: {e}");
+        }
+    });
+    Ok(Running { addr, task })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn StdError>> {
+    let receiver = receiver_from_env()?;
+    if receiver.lianhe.is_none() && receiver.leshua.is_none() && receiver.payscore.is_none() {
+        return sandbox_demo().await;
+    }
+    let addr =
+        std::env::var("TIXPAY_WEBHOOKS_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let routes: Vec<&str> = [
+        receiver.lianhe.as_ref().map(|_| LIANHE_PATH),
+        receiver.leshua.as_ref().map(|_| LESHUA_PATH),
+        receiver.payscore.as_ref().map(|_| PAYSCORE_PATH),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    println!(
+        "listening on http://{} for {}",
+        listener.local_addr()?,
+        routes.join(", ")
+    );
+    axum::serve(listener, receiver.log_deliveries(true).router()).await?;
+    Ok(())
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn receiver_from_env() -> Result<Receiver, Box<dyn StdError>> {
+    use tixpay::{leshua, lianhe, wechat_payscore};
+    let mut receiver = Receiver::new();
+    if let (Some(id), Some(api), Some(secret)) = (
+        var("LIANHE_PARTNER_ID"),
+        var("LIANHE_API_NAME"),
+        var("LIANHE_CLIENT_SECRET"),
+    ) {
+        let config = lianhe::Config::new(id.trim().parse()?, api, Secret::new(secret));
+        receiver = receiver.lianhe(lianhe_notify::NotificationParser::verifying(&config));
+    }
+    if let (Some(merchant), Some(trade), Some(notify)) = (
+        var("LESHUA_MERCHANT_ID"),
+        var("LESHUA_TRADE_KEY"),
+        var("LESHUA_NOTIFY_KEY"),
+    ) {
+        let config = leshua::Config::new(merchant, Secret::new(trade), Secret::new(notify));
+        receiver = receiver.leshua(leshua_notify::NotificationParser::new(&config));
+    }
+    if let (Some(mchid), Some(key_path), Some(serial), Some(apiv3), Some(pub_id), Some(pub_path)) = (
+        var("WECHATPAY_MCHID"),
+        var("WECHATPAY_PRIVATE_KEY_PATH"),
+        var("WECHATPAY_CERT_SERIAL"),
+        var("WECHATPAY_APIV3_KEY"),
+        var("WECHATPAY_PUBLIC_KEY_ID"),
+        var("WECHATPAY_PUBLIC_KEY_PATH"),
+    ) {
+        let config = wechat_payscore::Config::new(
+            mchid,
+            &std::fs::read_to_string(key_path)?,
+            serial,
+            Secret::new(apiv3),
+        )?
+        .wechatpay_public_key(pub_id, &std::fs::read_to_string(pub_path)?)?;
+        receiver = receiver.payscore(wechat_payscore::Client::new(config)?);
+    }
+    Ok(receiver)
+}
+
+/// One delivery from each provider's sandbox, and one forged delivery.
+async fn sandbox_demo() -> Result<(), Box<dyn StdError>> {
+    use tixpay::core::Fen;
+    use tixpay::leshua::sandbox::LeshuaSandbox;
+    use tixpay::lianhe::sandbox::LianheSandbox;
+    use tixpay::wechat_payscore::sandbox::PayScoreSandbox;
+    use tixpay::{leshua, lianhe, wechat_payscore as payscore};
+
+    println!("No credentials in the environment: the sandboxes deliver to this receiver.\n");
+    let lianhe_box = LianheSandbox::start().await?;
+    let leshua_box = LeshuaSandbox::start().await?;
+    let payscore_box = PayScoreSandbox::start().await?;
+    let payscore_client = payscore::Client::new(payscore_box.config()?)?;
+
+    let receiver = Receiver::new()
+        .lianhe(lianhe_notify::NotificationParser::verifying(
+            &lianhe_box.config(),
+        ))
+        .leshua(leshua_notify::NotificationParser::new(&leshua_box.config()))
+        .payscore(payscore_client.clone())
+        .log_deliveries(true);
+    let inbox = receiver.inbox();
+    let server = serve(receiver.router(), "127.0.0.1:0").await?;
+    println!("receiver on http://{}\n", server.addr);
+
+    // Lianhe: a ticket is redeemed at the gate → snNotify.
+    lianhe_box.set_notify_url(server.url(LIANHE_PATH));
+    let client = lianhe::Client::new(lianhe_box.config())?;
+    let product = client.get_team(&lianhe::GetTeam::by_ids(["852"])).await?;
+    let product = product.products.first().ok_or("no product")?;
+    let visitor = lianhe::Visitor::new("张三", "13800000000");
+    let order = lianhe::NewOrder::new(
+        "WH-1",
+        &product.deal_id,
+        product.sell_price.unwrap_or_default(),
+        1,
+        visitor,
+    )
+    .for_product(product);
+    let receipt = client.new_order(&order).await?;
+    lianhe_box.redeem(receipt.lh_order_id.as_deref().unwrap_or_default(), 1)?;
+
+    // LeShua: the customer pays → payment notification.
+    let client = leshua::Client::new(leshua_box.config())?;
+    let order = leshua::UnifiedOrder::new(
+        leshua::PayWay::Wechat,
+        "WH-1",
+        Fen::new(100),
+        leshua::PayMode::Native,
+    )
+    .notify_url(server.url(LESHUA_PATH));
+    client.unified_order(&order).await?;
+    leshua_box.mark_paid("WH-1")?;
+
+    // PayScore: the user confirms a service order → USER_CONFIRM callback.
+    let order = payscore::CreateServiceOrder::new(
+        "WH-1",
+        payscore_box.appid(),
+        payscore_box.service_id(),
+        "电瓶车租借",
+        payscore::TimeRange::starting(payscore::TimePoint::OnAccept),
+        payscore::RiskFund {
+            name: payscore::RiskFundName::Deposit,
+            amount: 10_000,
+            description: None,
+        },
+        "https://reseller.example/notify/wechat-payscore",
+    );
+    payscore_client.create_service_order(&order).await?;
+    payscore_box.set_notify_url("WH-1", &server.url(PAYSCORE_PATH));
+    payscore_box.user_confirms("WH-1")?;
+
+    // A forged snNotify: right shape, no valid LH signature.
+    let forged = r#"{"code":10000,"describe":"ok","partnerId":1,"method":"snNotify","body":{"orderId":"WH-1","LHOrderId":"1","orderStatus":9,"orderQuantity":1,"usedQuantity":1,"sncode":"1"}}"#;
+    let status = reqwest::Client::new()
+        .post(server.url(LIANHE_PATH))
+        .body(forged)
+        .send()
+        .await?
+        .status();
+    println!("forged snNotify answered {status}");
+
+    lianhe_box.settle_notifications().await;
+    leshua_box.settle_notifications().await;
+    payscore_box.settle_callbacks().await;
+
+    println!("\nstored events:");
+    for event in inbox.events() {
+        println!("  {}", event.key());
+    }
+    for provider in Provider::ALL {
+        let c = inbox.counts(provider);
+        println!(
+            "{:<9} deliveries {}  processed {}  duplicates {}  refused {}",
+            provider.name(),
+            c.deliveries,
+            c.processed,
+            c.duplicates,
+            c.rejected
+        );
+    }
+    if inbox.counts(Provider::Lianhe).rejected != 1 || inbox.events().len() != 3 {
+        return Err("expected three stored events and one refused forgery".into());
+    }
+    Ok(())
+}
