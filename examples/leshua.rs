@@ -7,31 +7,24 @@
 //! ```
 //!
 //! With `LESHUA_MERCHANT_ID`, `LESHUA_TRADE_KEY`, `LESHUA_NOTIFY_KEY` (and optionally
-//! `LESHUA_BASE_URL`, e.g. the test host `https://t-paygate.lepass.cn`) it creates a ¥0.01
+//! `LESHUA_BASE_URL`, e.g. the test host `https://t-paygate.lepass.cn`) set (see
+//! `Config::from_env`) it creates a ¥0.01
 //! QR order on the real gateway, prints the code to scan, and queries it.
 #![allow(clippy::print_stdout)]
 
 use std::error::Error as StdError;
 
 use http::StatusCode;
+use tixpay::core::Fen;
 use tixpay::core::sandbox::{SandboxRequest, SandboxResponse, SandboxServer, Shared};
-use tixpay::core::{Fen, Secret};
 use tixpay::leshua::notify::{ACK, Notification, NotificationParser};
 use tixpay::leshua::sandbox::LeshuaSandbox;
 use tixpay::leshua::{Client, Config, OrderRef, PayMode, PayWay, Refund, RefundRef, UnifiedOrder};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn StdError>> {
-    if let (Ok(merchant), Ok(trade), Ok(notify)) = (
-        std::env::var("LESHUA_MERCHANT_ID"),
-        std::env::var("LESHUA_TRADE_KEY"),
-        std::env::var("LESHUA_NOTIFY_KEY"),
-    ) {
-        let mut config = Config::new(merchant, Secret::new(trade), Secret::new(notify));
-        if let Ok(url) = std::env::var("LESHUA_BASE_URL") {
-            config = config.base_url(url);
-        }
-        return real(config).await;
+    if std::env::var_os("LESHUA_MERCHANT_ID").is_some() {
+        return real(Config::from_env()?).await;
     }
     println!(
         "LeShua sandbox (set LESHUA_MERCHANT_ID, LESHUA_TRADE_KEY, LESHUA_NOTIFY_KEY for the real gateway)\n"

@@ -8,15 +8,14 @@
 //! cargo run --example lianhe --features lianhe,sandbox
 //! ```
 //!
-//! With `LIANHE_PARTNER_ID`, `LIANHE_API_NAME`, `LIANHE_CLIENT_SECRET` (and optionally
-//! `LIANHE_BASE_URL`, `LIANHE_DEAL_ID`) set, it reads the product list of the real service
+//! With `LIANHE_PARTNER_ID` set it reads the rest from the environment
+//! (`Config::from_env`; `LIANHE_DEAL_ID` optionally picks a product), it reads the product list of the real service
 //! and stops there: placing real orders is left to your own code.
 #![allow(clippy::print_stdout)]
 
 use std::error::Error as StdError;
 
 use http::StatusCode;
-use tixpay::core::Secret;
 use tixpay::core::sandbox::{SandboxRequest, SandboxResponse, SandboxServer, Shared};
 use tixpay::lianhe::notify::{ACK, Notification, NotificationParser};
 use tixpay::lianhe::sandbox::LianheSandbox;
@@ -26,8 +25,8 @@ use tixpay::lianhe::{
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn StdError>> {
-    if let Some(config) = config_from_env()? {
-        return real(config).await;
+    if std::env::var_os("LIANHE_PARTNER_ID").is_some() {
+        return real(Config::from_env()?).await;
     }
     println!(
         "Lianhe sandbox (set LIANHE_PARTNER_ID, LIANHE_API_NAME, LIANHE_CLIENT_SECRET for the real service)\n"
@@ -144,21 +143,6 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         info.order_status, info.used_quantity, info.refunded_quantity
     );
     Ok(())
-}
-
-fn config_from_env() -> Result<Option<Config>, Box<dyn StdError>> {
-    let (Ok(id), Ok(api), Ok(secret)) = (
-        std::env::var("LIANHE_PARTNER_ID"),
-        std::env::var("LIANHE_API_NAME"),
-        std::env::var("LIANHE_CLIENT_SECRET"),
-    ) else {
-        return Ok(None);
-    };
-    let mut config = Config::new(id.trim().parse()?, api, Secret::new(secret));
-    if let Ok(url) = std::env::var("LIANHE_BASE_URL") {
-        config = config.base_url(url);
-    }
-    Ok(Some(config))
 }
 
 async fn real(config: Config) -> Result<(), Box<dyn StdError>> {

@@ -7,33 +7,22 @@
 //! cargo run --example ticket_hawk --features ticket-hawk,sandbox
 //! ```
 //!
-//! With `TICKET_BASE_URL`, `TICKET_HAWK_ID`, `TICKET_KEY`, `TICKET_PASSWORD` (and
+//! With `TICKET_BASE_URL` (and the rest of `Config::from_env`'s variables, and
 //! `TICKET_ORDER_ID`) set it queries that order's tickets on a real deployment; refunds
 //! are irreversible, so it does not refund there.
 #![allow(clippy::print_stdout)]
 
 use std::error::Error as StdError;
 
-use tixpay::core::Secret;
-use tixpay::ticket_hawk::hawk::{Algorithm, Credentials};
 use tixpay::ticket_hawk::sandbox::{SandboxOptions, TicketSandbox};
 use tixpay::ticket_hawk::{Client, Config, OrderLookup, RefundParm};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn StdError>> {
-    if let (Ok(url), Ok(id), Ok(key), Ok(password)) = (
-        std::env::var("TICKET_BASE_URL"),
-        std::env::var("TICKET_HAWK_ID"),
-        std::env::var("TICKET_KEY"),
-        std::env::var("TICKET_PASSWORD"),
-    ) {
-        let credentials = Credentials::from_operator(
-            id.clone(),
-            &Secret::new(key),
-            &Secret::new(password),
-            Algorithm::Sha256,
-        );
-        let client = Client::new(Config::new(url, credentials))?;
+    if std::env::var_os("TICKET_BASE_URL").is_some() {
+        let config = Config::from_env()?;
+        let id = config.credentials().id().to_owned();
+        let client = Client::new(config)?;
         let order = std::env::var("TICKET_ORDER_ID").unwrap_or_default();
         let tickets = client
             .query_tickets(&id, &OrderLookup::OrderId(order.clone()), None, None)

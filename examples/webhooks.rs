@@ -32,11 +32,8 @@
 //! ```
 //!
 //! With credentials in the environment it serves until stopped, on `TIXPAY_WEBHOOKS_ADDR`
-//! (default `127.0.0.1:8080`), a route for each provider configured:
-//! `LIANHE_PARTNER_ID`, `LIANHE_API_NAME`, `LIANHE_CLIENT_SECRET`; `LESHUA_MERCHANT_ID`,
-//! `LESHUA_TRADE_KEY`, `LESHUA_NOTIFY_KEY`; `WECHATPAY_MCHID`, `WECHATPAY_PRIVATE_KEY_PATH`,
-//! `WECHATPAY_CERT_SERIAL`, `WECHATPAY_APIV3_KEY`, `WECHATPAY_PUBLIC_KEY_ID`,
-//! `WECHATPAY_PUBLIC_KEY_PATH`.
+//! (default `127.0.0.1:8080`), with a route for each provider configured: each crate's
+//! `Config::from_env` reads them (`LIANHE_*`, `LESHUA_*`, `WECHATPAY_*`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::{BTreeMap, HashSet};
@@ -51,7 +48,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use tixpay::core::{Error, Secret};
+use tixpay::core::Error;
 use tixpay::leshua::notify as leshua_notify;
 use tixpay::lianhe::notify as lianhe_notify;
 use tixpay::wechat_payscore::notify as payscore_notify;
@@ -380,44 +377,22 @@ async fn run() -> Result<(), Box<dyn StdError>> {
     Ok(())
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn receiver_from_env() -> Result<Receiver, Box<dyn StdError>> {
+/// A route for each provider whose first variable is set; `Config::from_env` reads the
+/// rest and says which one is missing.
+fn receiver_from_env() -> Result<Receiver, Error> {
     use tixpay::{leshua, lianhe, wechat_payscore};
+    let set = |name: &str| std::env::var_os(name).is_some();
     let mut receiver = Receiver::new();
-    if let (Some(id), Some(api), Some(secret)) = (
-        var("LIANHE_PARTNER_ID"),
-        var("LIANHE_API_NAME"),
-        var("LIANHE_CLIENT_SECRET"),
-    ) {
-        let config = lianhe::Config::new(id.trim().parse()?, api, Secret::new(secret));
+    if set("LIANHE_PARTNER_ID") {
+        let config = lianhe::Config::from_env()?;
         receiver = receiver.lianhe(lianhe_notify::NotificationParser::verifying(&config));
     }
-    if let (Some(merchant), Some(trade), Some(notify)) = (
-        var("LESHUA_MERCHANT_ID"),
-        var("LESHUA_TRADE_KEY"),
-        var("LESHUA_NOTIFY_KEY"),
-    ) {
-        let config = leshua::Config::new(merchant, Secret::new(trade), Secret::new(notify));
+    if set("LESHUA_MERCHANT_ID") {
+        let config = leshua::Config::from_env()?;
         receiver = receiver.leshua(leshua_notify::NotificationParser::new(&config));
     }
-    if let (Some(mchid), Some(key_path), Some(serial), Some(apiv3), Some(pub_id), Some(pub_path)) = (
-        var("WECHATPAY_MCHID"),
-        var("WECHATPAY_PRIVATE_KEY_PATH"),
-        var("WECHATPAY_CERT_SERIAL"),
-        var("WECHATPAY_APIV3_KEY"),
-        var("WECHATPAY_PUBLIC_KEY_ID"),
-        var("WECHATPAY_PUBLIC_KEY_PATH"),
-    ) {
-        let config = wechat_payscore::Config::new(
-            mchid,
-            &std::fs::read_to_string(key_path)?,
-            serial,
-            Secret::new(apiv3),
-        )?
-        .wechatpay_public_key(pub_id, &std::fs::read_to_string(pub_path)?)?;
+    if set("WECHATPAY_MCHID") {
+        let config = wechat_payscore::Config::from_env()?;
         receiver = receiver.payscore(wechat_payscore::Client::new(config)?);
     }
     Ok(receiver)

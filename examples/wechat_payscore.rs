@@ -8,8 +8,7 @@
 //! cargo run --example wechat_payscore --features wechat-payscore,sandbox
 //! ```
 //!
-//! With `WECHATPAY_MCHID`, `WECHATPAY_PRIVATE_KEY_PATH`, `WECHATPAY_CERT_SERIAL`,
-//! `WECHATPAY_APIV3_KEY`, `WECHATPAY_PUBLIC_KEY_PATH`, `WECHATPAY_PUBLIC_KEY_ID`,
+//! With `WECHATPAY_MCHID` (and the rest of `Config::from_env`'s variables),
 //! `PAYSCORE_SERVICE_ID` and `PAYSCORE_APPID` set it queries the real API for the order
 //! `PAYSCORE_OUT_ORDER_NO` (creating real orders is left to your code).
 #![allow(clippy::print_stdout)]
@@ -17,7 +16,6 @@
 use std::error::Error as StdError;
 
 use http::StatusCode;
-use tixpay::core::Secret;
 use tixpay::core::sandbox::{SandboxRequest, SandboxResponse, SandboxServer, Shared};
 use tixpay::wechat_payscore::notify::{Callback, CallbackEvent};
 use tixpay::wechat_payscore::sandbox::PayScoreSandbox;
@@ -29,32 +27,12 @@ fn env(name: &str) -> Option<String> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn StdError>> {
-    if let (
-        Some(mchid),
-        Some(key_path),
-        Some(serial),
-        Some(apiv3),
-        Some(pub_path),
-        Some(pub_id),
-        Some(service_id),
-        Some(appid),
-    ) = (
+    if let (Some(_), Some(service_id), Some(appid)) = (
         env("WECHATPAY_MCHID"),
-        env("WECHATPAY_PRIVATE_KEY_PATH"),
-        env("WECHATPAY_CERT_SERIAL"),
-        env("WECHATPAY_APIV3_KEY"),
-        env("WECHATPAY_PUBLIC_KEY_PATH"),
-        env("WECHATPAY_PUBLIC_KEY_ID"),
         env("PAYSCORE_SERVICE_ID"),
         env("PAYSCORE_APPID"),
     ) {
-        let config = Config::new(
-            mchid,
-            &std::fs::read_to_string(key_path)?,
-            serial,
-            Secret::new(apiv3),
-        )?
-        .wechatpay_public_key(pub_id, &std::fs::read_to_string(pub_path)?)?;
+        let config = Config::from_env()?;
         let client = Client::new(config)?;
         let no = env("PAYSCORE_OUT_ORDER_NO").unwrap_or_default();
         let order = client

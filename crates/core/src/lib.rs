@@ -19,6 +19,7 @@
 //! - [`error`]: the family's one [`Error`], which says whether the request may have been sent.
 //! - [`crypto`]: MD5, SHA-256, HMAC, RSA-SHA256, AES-256-GCM, constant-time comparison.
 //! - [`Secret`], [`Clock`], [`NonceSource`], [`SortedParams`], [`Fen`], [`datetime`], [`json`].
+//! - [`env`]: settings from environment variables, behind each provider's `Config::from_env`.
 //! - `sandbox` (feature): the simulators' server, state and webhook delivery.
 //! - `test-util` (feature): [`test_util::MockTransport`].
 //!
@@ -50,6 +51,7 @@ pub mod client;
 pub mod clock;
 pub mod crypto;
 pub mod datetime;
+pub mod env;
 pub mod error;
 pub mod json;
 pub mod money;

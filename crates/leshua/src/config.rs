@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tixpay_core::{RandomNonce, Secret, SharedClock, SharedNonce, SystemClock};
+use tixpay_core::env::Vars;
+use tixpay_core::{Error, RandomNonce, Secret, SharedClock, SharedNonce, SystemClock};
 
 /// The production gateway host (from public clients; the manual leaves it to onboarding).
 pub const PRODUCTION_BASE_URL: &str = "https://paygate.leshuazf.com";
@@ -71,6 +72,31 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// The credentials from the environment: `LESHUA_MERCHANT_ID`, `LESHUA_TRADE_KEY`,
+    /// `LESHUA_NOTIFY_KEY`, and optionally `LESHUA_BASE_URL` (for example
+    /// [`TEST_BASE_URL`]). A missing variable is a configuration error that names it.
+    ///
+    /// ```no_run
+    /// let client = tixpay_leshua::Client::new(tixpay_leshua::Config::from_env()?)?;
+    /// # Ok::<(), tixpay_core::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_vars(&Vars::system())
+    }
+
+    /// [`Config::from_env`], reading through `vars` (another source of settings, or a test's).
+    pub fn from_vars<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, Error> {
+        let config = Self::new(
+            vars.required("LESHUA_MERCHANT_ID")?,
+            vars.secret("LESHUA_TRADE_KEY")?,
+            vars.secret("LESHUA_NOTIFY_KEY")?,
+        );
+        Ok(match vars.optional("LESHUA_BASE_URL") {
+            Some(url) => config.base_url(url),
+            None => config,
+        })
+    }
+
     /// The merchant id and the two keys LeShua issues: the trade key (signs requests,
     /// verifies replies) and the notify key (verifies notifications). Production host.
     pub fn new(merchant_id: impl Into<String>, trade_key: Secret, notify_key: Secret) -> Self {
@@ -132,5 +158,49 @@ impl Config {
     /// The gateway URL.
     pub fn endpoint(&self) -> String {
         format!("{}{GATEWAY_PATH}", self.base_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> Vars<impl Fn(&str) -> Option<String>> {
+        Vars::new(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn from_vars_reads_every_setting() {
+        let config = Config::from_vars(&vars(&[
+            ("LESHUA_MERCHANT_ID", "9605008025"),
+            ("LESHUA_TRADE_KEY", "trade-s3cr3t"),
+            ("LESHUA_NOTIFY_KEY", "notify-s3cr3t"),
+            ("LESHUA_BASE_URL", TEST_BASE_URL),
+        ]))
+        .unwrap();
+        assert_eq!(config.merchant_id(), "9605008025");
+        assert_eq!(config.trade_key.expose(), "trade-s3cr3t");
+        assert_eq!(config.notify_key.expose(), "notify-s3cr3t");
+        assert_eq!(config.endpoint(), format!("{TEST_BASE_URL}{GATEWAY_PATH}"));
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn from_vars_names_what_is_missing() {
+        let err = Config::from_vars(&vars(&[
+            ("LESHUA_MERCHANT_ID", "9605008025"),
+            ("LESHUA_TRADE_KEY", "trade-s3cr3t"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("LESHUA_NOTIFY_KEY is not set"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
     }
 }

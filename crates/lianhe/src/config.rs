@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tixpay_core::{Secret, SharedClock, SystemClock};
+use tixpay_core::env::Vars;
+use tixpay_core::{Error, Secret, SharedClock, SystemClock};
 
 /// The production host, from the documents' PHP sample (`http://www.lianhepiaowu.net/openapi`).
 /// Note that it is plain HTTP; the documents give no HTTPS host.
@@ -58,6 +59,31 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// The credentials from the environment: `LIANHE_PARTNER_ID`, `LIANHE_API_NAME`,
+    /// `LIANHE_CLIENT_SECRET`, and optionally `LIANHE_BASE_URL` (for example Lianhe's test
+    /// host). A missing or malformed variable is a configuration error that names it.
+    ///
+    /// ```no_run
+    /// let client = tixpay_lianhe::Client::new(tixpay_lianhe::Config::from_env()?)?;
+    /// # Ok::<(), tixpay_core::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_vars(&Vars::system())
+    }
+
+    /// [`Config::from_env`], reading through `vars` (another source of settings, or a test's).
+    pub fn from_vars<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, Error> {
+        let config = Self::new(
+            vars.parsed("LIANHE_PARTNER_ID")?,
+            vars.required("LIANHE_API_NAME")?,
+            vars.secret("LIANHE_CLIENT_SECRET")?,
+        );
+        Ok(match vars.optional("LIANHE_BASE_URL") {
+            Some(url) => config.base_url(url),
+            None => config,
+        })
+    }
+
     /// The three credentials Lianhe issues (`partnerId`, `apiname`, `clientSecret`), for the
     /// production host.
     pub fn new(partner_id: i64, api_name: impl Into<String>, client_secret: Secret) -> Self {
@@ -145,5 +171,63 @@ impl Config {
     /// The endpoint of `method`: `{base}/openapi/index.php?method={method}`.
     pub fn endpoint(&self, method: &str) -> String {
         format!("{}/openapi/index.php?method={method}", self.base_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> Vars<impl Fn(&str) -> Option<String>> {
+        Vars::new(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn from_vars_reads_every_setting() {
+        let config = Config::from_vars(&vars(&[
+            ("LIANHE_PARTNER_ID", "3528"),
+            ("LIANHE_API_NAME", "myapi"),
+            ("LIANHE_CLIENT_SECRET", "s3cr3t"),
+            ("LIANHE_BASE_URL", "http://test.lianhepiaowu.com/"),
+        ]))
+        .unwrap();
+        assert_eq!(config.partner_id(), 3528);
+        assert_eq!(config.api_name(), "myapi");
+        assert_eq!(config.client_secret.expose(), "s3cr3t");
+        assert_eq!(config.base_url_str(), "http://test.lianhepiaowu.com");
+        let default_host = Config::from_vars(&vars(&[
+            ("LIANHE_PARTNER_ID", "1"),
+            ("LIANHE_API_NAME", "a"),
+            ("LIANHE_CLIENT_SECRET", "b"),
+        ]))
+        .unwrap();
+        assert_eq!(default_host.base_url_str(), PRODUCTION_BASE_URL);
+    }
+
+    #[test]
+    fn from_vars_names_what_is_missing_or_malformed_without_values() {
+        let err = Config::from_vars(&vars(&[
+            ("LIANHE_PARTNER_ID", "3528"),
+            ("LIANHE_CLIENT_SECRET", "s3cr3t"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("LIANHE_API_NAME is not set"), "{err}");
+        let err = Config::from_vars(&vars(&[
+            ("LIANHE_PARTNER_ID", "s3cr3t"),
+            ("LIANHE_API_NAME", "a"),
+            ("LIANHE_CLIENT_SECRET", "s3cr3t"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("LIANHE_PARTNER_ID"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
     }
 }

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tixpay_core::{RandomNonce, Secret, SharedClock, SharedNonce, SystemClock};
+use tixpay_core::env::Vars;
+use tixpay_core::{Error, RandomNonce, Secret, SharedClock, SharedNonce, SystemClock};
 
 use crate::hawk::{Algorithm, Credentials};
 use crate::types::BodyFormat;
@@ -77,6 +78,41 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// A deployment from the environment: `TICKET_BASE_URL`, `TICKET_HAWK_ID`, and the
+    /// operator's `TICKET_KEY` and `TICKET_PASSWORD` (the Hawk key is derived from them, see
+    /// [`Credentials::from_operator`]); optionally `TICKET_HAWK_ALGORITHM` (`sha256`, the
+    /// default, or `sha1`). A missing or malformed variable is a configuration error that
+    /// names it.
+    ///
+    /// ```no_run
+    /// let client = tixpay_ticket_hawk::Client::new(tixpay_ticket_hawk::Config::from_env()?)?;
+    /// # Ok::<(), tixpay_core::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_vars(&Vars::system())
+    }
+
+    /// [`Config::from_env`], reading through `vars` (another source of settings, or a test's).
+    pub fn from_vars<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, Error> {
+        let algorithm = match vars.optional("TICKET_HAWK_ALGORITHM").as_deref() {
+            None => Algorithm::Sha256,
+            Some(name) if name.eq_ignore_ascii_case("sha256") => Algorithm::Sha256,
+            Some(name) if name.eq_ignore_ascii_case("sha1") => Algorithm::Sha1,
+            Some(_) => {
+                return Err(Error::config(
+                    "environment variable TICKET_HAWK_ALGORITHM must be sha256 or sha1",
+                ));
+            }
+        };
+        let credentials = Credentials::from_operator(
+            vars.required("TICKET_HAWK_ID")?,
+            &vars.secret("TICKET_KEY")?,
+            &vars.secret("TICKET_PASSWORD")?,
+            algorithm,
+        );
+        Ok(Self::new(vars.required("TICKET_BASE_URL")?, credentials))
+    }
+
     /// A deployment at `base_url` (there is no default host: every scenic spot runs its
     /// own) with Hawk `credentials`.
     pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Self {
@@ -167,5 +203,68 @@ impl Config {
     /// The base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> Vars<impl Fn(&str) -> Option<String>> {
+        Vars::new(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    const SET: [(&str, &str); 4] = [
+        ("TICKET_BASE_URL", "http://tickets.example/"),
+        ("TICKET_HAWK_ID", "agent01"),
+        ("TICKET_KEY", "0123456789ABCDEF"),
+        ("TICKET_PASSWORD", "123456"),
+    ];
+
+    #[test]
+    fn from_vars_derives_the_operator_key() {
+        let config = Config::from_vars(&vars(&SET)).unwrap();
+        assert_eq!(config.base_url(), "http://tickets.example");
+        assert_eq!(config.credentials().id(), "agent01");
+        // KEY + UPPER(MD5("123456")), as `Credentials::from_operator` documents.
+        assert_eq!(
+            config.credentials().key().expose(),
+            "0123456789ABCDEFE10ADC3949BA59ABBE56E057F20F883E"
+        );
+        assert_eq!(config.credentials().algorithm(), Algorithm::Sha256);
+    }
+
+    #[test]
+    fn from_vars_reads_the_algorithm_and_refuses_unknown_ones() {
+        static SHA1: [(&str, &str); 5] = [
+            SET[0],
+            SET[1],
+            SET[2],
+            SET[3],
+            ("TICKET_HAWK_ALGORITHM", "SHA1"),
+        ];
+        let config = Config::from_vars(&vars(&SHA1)).unwrap();
+        assert_eq!(config.credentials().algorithm(), Algorithm::Sha1);
+        static MD5: [(&str, &str); 5] = [
+            SET[0],
+            SET[1],
+            SET[2],
+            SET[3],
+            ("TICKET_HAWK_ALGORITHM", "md5"),
+        ];
+        let err = Config::from_vars(&vars(&MD5)).unwrap_err().to_string();
+        assert!(err.contains("TICKET_HAWK_ALGORITHM"), "{err}");
+        static NO_PASSWORD: [(&str, &str); 3] = [SET[0], SET[1], SET[2]];
+        let err = Config::from_vars(&vars(&NO_PASSWORD))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TICKET_PASSWORD is not set"), "{err}");
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tixpay_core::crypto::{AesGcmKey, Certificate, RsaPrivateKey, RsaPublicKey};
+use tixpay_core::env::Vars;
 use tixpay_core::{Error, RandomNonce, Secret, SharedClock, SharedNonce, SystemClock};
 
 use crate::auth::KeyRing;
@@ -64,6 +65,72 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// The merchant from the environment:
+    ///
+    /// | variable | what |
+    /// |---|---|
+    /// | `WECHATPAY_MCHID` | the merchant id |
+    /// | `WECHATPAY_PRIVATE_KEY_PATH` | a file with the API private key (PKCS#8 PEM) |
+    /// | `WECHATPAY_CERT_SERIAL` | that key's certificate serial |
+    /// | `WECHATPAY_APIV3_KEY` | the APIv3 key |
+    /// | `WECHATPAY_PUBLIC_KEY_ID`, `WECHATPAY_PUBLIC_KEY_PATH` | verify with the WeChat Pay public key |
+    /// | `WECHATPAY_PLATFORM_CERTIFICATES=1` | verify with downloaded platform certificates (also the default when no public key is given) |
+    /// | `WECHATPAY_APIV2_KEY` | optional: the front-end invoke signatures |
+    /// | `WECHATPAY_BASE_URL` | optional: another API host |
+    ///
+    /// A missing, unreadable or malformed setting is a configuration error that names it.
+    ///
+    /// ```no_run
+    /// let client = tixpay_wechat_payscore::Client::new(tixpay_wechat_payscore::Config::from_env()?)?;
+    /// # Ok::<(), tixpay_core::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_vars(&Vars::system())
+    }
+
+    /// [`Config::from_env`], reading through `vars` (another source of settings, or a test's).
+    pub fn from_vars<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Self, Error> {
+        let mut config = Self::new(
+            vars.required("WECHATPAY_MCHID")?,
+            &vars.file("WECHATPAY_PRIVATE_KEY_PATH")?,
+            vars.required("WECHATPAY_CERT_SERIAL")?,
+            vars.secret("WECHATPAY_APIV3_KEY")?,
+        )?;
+        let public_key_id = vars.optional("WECHATPAY_PUBLIC_KEY_ID");
+        if let Some(id) = &public_key_id {
+            config = config
+                .wechatpay_public_key(id.clone(), &vars.file("WECHATPAY_PUBLIC_KEY_PATH")?)?;
+        } else if vars.optional("WECHATPAY_PUBLIC_KEY_PATH").is_some() {
+            return Err(Error::config(
+                "environment variable WECHATPAY_PUBLIC_KEY_PATH is set without WECHATPAY_PUBLIC_KEY_ID",
+            ));
+        }
+        let certificates = match vars.optional("WECHATPAY_PLATFORM_CERTIFICATES").as_deref() {
+            None => public_key_id.is_none(),
+            Some("1" | "true") => true,
+            Some("0" | "false") => false,
+            Some(_) => {
+                return Err(Error::config(
+                    "environment variable WECHATPAY_PLATFORM_CERTIFICATES must be 1 or 0",
+                ));
+            }
+        };
+        if certificates {
+            config = config.platform_certificates();
+        } else if public_key_id.is_none() {
+            return Err(Error::config(
+                "WECHATPAY_PLATFORM_CERTIFICATES=0 needs WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY_PATH",
+            ));
+        }
+        if let Some(key) = vars.optional_secret("WECHATPAY_APIV2_KEY") {
+            config = config.apiv2_key(key);
+        }
+        if let Some(url) = vars.optional("WECHATPAY_BASE_URL") {
+            config = config.base_url(url);
+        }
+        Ok(config)
+    }
+
     /// The merchant: `mchid`, its API private key (PKCS#8 PEM) and that certificate's
     /// serial, and the 32-byte APIv3 key. Add how to verify WeChat Pay with
     /// [`Config::wechatpay_public_key`] and/or [`Config::platform_certificates`].
@@ -186,5 +253,100 @@ impl Config {
                 "say how to verify WeChat Pay: Config::wechatpay_public_key and/or Config::platform_certificates",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PRIVATE_KEY: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/fixtures/w1_private_key.pem"
+    );
+    const PUBLIC_KEY: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/fixtures/w1_public_key.pem"
+    );
+
+    fn vars(pairs: Vec<(&'static str, &'static str)>) -> Vars<impl Fn(&str) -> Option<String>> {
+        Vars::new(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    fn merchant() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("WECHATPAY_MCHID", "1900000001"),
+            ("WECHATPAY_PRIVATE_KEY_PATH", PRIVATE_KEY),
+            (
+                "WECHATPAY_CERT_SERIAL",
+                "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+            ),
+            ("WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef"),
+        ]
+    }
+
+    #[test]
+    fn without_a_public_key_it_uses_platform_certificates() {
+        let config = Config::from_vars(&vars(merchant())).unwrap();
+        assert_eq!(config.mchid(), "1900000001");
+        assert!(config.use_certificates);
+        assert!(config.public_key.is_none());
+        assert!(config.apiv2_key.is_none());
+        assert_eq!(config.base_url, PRODUCTION_BASE_URL);
+    }
+
+    #[test]
+    fn a_public_key_replaces_certificates_unless_both_are_asked_for() {
+        let mut set = merchant();
+        set.extend([
+            ("WECHATPAY_PUBLIC_KEY_ID", "PUB_KEY_ID_0001"),
+            ("WECHATPAY_PUBLIC_KEY_PATH", PUBLIC_KEY),
+            ("WECHATPAY_APIV2_KEY", "v2-s3cr3t"),
+            ("WECHATPAY_BASE_URL", "https://api2.mch.weixin.qq.com/"),
+        ]);
+        let config = Config::from_vars(&vars(set.clone())).unwrap();
+        assert_eq!(
+            config.public_key.as_ref().map(|(id, _)| id.as_str()),
+            Some("PUB_KEY_ID_0001")
+        );
+        assert!(!config.use_certificates);
+        assert!(config.apiv2_key.is_some());
+        assert_eq!(config.base_url, "https://api2.mch.weixin.qq.com");
+        set.push(("WECHATPAY_PLATFORM_CERTIFICATES", "1"));
+        let both = Config::from_vars(&vars(set)).unwrap();
+        assert!(both.use_certificates && both.public_key.is_some());
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let mut missing_id = merchant();
+        missing_id.push(("WECHATPAY_PUBLIC_KEY_PATH", PUBLIC_KEY));
+        let err = Config::from_vars(&vars(missing_id))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("without WECHATPAY_PUBLIC_KEY_ID"), "{err}");
+
+        let mut nothing_to_verify = merchant();
+        nothing_to_verify.push(("WECHATPAY_PLATFORM_CERTIFICATES", "0"));
+        let err = Config::from_vars(&vars(nothing_to_verify))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs WECHATPAY_PUBLIC_KEY_ID"), "{err}");
+
+        let mut no_file = merchant();
+        no_file[1] = ("WECHATPAY_PRIVATE_KEY_PATH", "/nonexistent/tixpay/key.pem");
+        let err = Config::from_vars(&vars(no_file)).unwrap_err().to_string();
+        assert!(err.contains("WECHATPAY_PRIVATE_KEY_PATH"), "{err}");
+
+        let mut short_key = merchant();
+        short_key[3] = ("WECHATPAY_APIV3_KEY", "s3cr3t");
+        let err = Config::from_vars(&vars(short_key)).unwrap_err().to_string();
+        assert!(err.contains("APIv3 key"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
     }
 }
