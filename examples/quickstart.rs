@@ -251,26 +251,24 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
 
     story.line("tixpay quickstart: one reseller, four providers, all simulated on this machine.");
     story.line("");
-    story.step(
-        "Lianhe",
-        format!("ticket distribution   {}", lianhe_box.uri()),
-    );
-    story.step(
-        "LeShua",
-        format!("payment gateway       {}", leshua_box.uri()),
-    );
-    story.step(
-        "ticket system",
-        format!("游宝星, Hawk, +10 min  {}", ticket_box.uri()),
-    );
-    story.step(
-        "WeChat Pay PayScore",
-        format!("APIv3                 {}", payscore_box.uri()),
-    );
-    story.step(
-        "our webhook receiver",
-        format!("examples/webhooks.rs  http://{}", server.addr),
-    );
+    let running = [
+        ("Lianhe", "ticket distribution  ", lianhe_box.uri()),
+        ("LeShua", "payment gateway      ", leshua_box.uri()),
+        ("ticket system", "游宝星, Hawk, +10 min ", ticket_box.uri()),
+        (
+            "WeChat Pay PayScore",
+            "APIv3                ",
+            payscore_box.uri(),
+        ),
+        (
+            "our webhook receiver",
+            "examples/webhooks.rs ",
+            format!("http://{}", server.addr),
+        ),
+    ];
+    for (who, what, uri) in running {
+        story.step(who, format!("{what} {uri}"));
+    }
 
     let mut summary = Summary::default();
 

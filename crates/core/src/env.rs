@@ -51,6 +51,38 @@ impl Vars<SystemLookup> {
     }
 }
 
+/// A lookup owned by [`Vars`], as [`Vars::from_pairs`] builds.
+pub type BoxedLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+impl Vars<BoxedLookup> {
+    /// Settings from a list of `(name, value)` pairs, as a test or a settings file gives them.
+    ///
+    /// ```
+    /// use tixpay_core::env::Vars;
+    ///
+    /// let vars = Vars::from_pairs([("SHOP_ID", "42")]);
+    /// assert_eq!(vars.parsed::<u32>("SHOP_ID")?, 42);
+    /// # Ok::<(), tixpay_core::Error>(())
+    /// ```
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Self::new(Box::new(move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }))
+    }
+}
+
 impl<F: Fn(&str) -> Option<String>> Vars<F> {
     /// Settings read through `lookup`.
     pub fn new(lookup: F) -> Self {
@@ -110,11 +142,9 @@ fn short_type_name<T>() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn vars(pairs: &[(&'static str, &'static str)]) -> Vars<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
-        Vars::new(move |name| map.get(name).map(|v| (*v).to_owned()))
+    fn vars(pairs: &[(&'static str, &'static str)]) -> Vars<BoxedLookup> {
+        Vars::from_pairs(pairs.iter().copied())
     }
 
     #[test]

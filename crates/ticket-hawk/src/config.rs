@@ -209,16 +209,10 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tixpay_core::env::BoxedLookup;
 
-    fn vars(
-        pairs: &'static [(&'static str, &'static str)],
-    ) -> Vars<impl Fn(&str) -> Option<String>> {
-        Vars::new(move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
+    fn vars(pairs: &[(&'static str, &'static str)]) -> Vars<BoxedLookup> {
+        Vars::from_pairs(pairs.iter().copied())
     }
 
     const SET: [(&str, &str); 4] = [

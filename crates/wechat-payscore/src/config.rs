@@ -259,6 +259,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tixpay_core::env::BoxedLookup;
 
     const PRIVATE_KEY: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -269,13 +270,8 @@ mod tests {
         "/../core/tests/fixtures/w1_public_key.pem"
     );
 
-    fn vars(pairs: Vec<(&'static str, &'static str)>) -> Vars<impl Fn(&str) -> Option<String>> {
-        Vars::new(move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
+    fn vars(pairs: Vec<(&'static str, &'static str)>) -> Vars<BoxedLookup> {
+        Vars::from_pairs(pairs)
     }
 
     fn merchant() -> Vec<(&'static str, &'static str)> {
