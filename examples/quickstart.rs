@@ -159,6 +159,10 @@ fn yuan(fen: u64) -> String {
     format!("¥{}", Fen::new(fen).to_yuan_string())
 }
 
+fn shown(value: Option<&impl fmt::Debug>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:?}"))
+}
+
 /// Each notification's delivery attempts, as the receiver answered them.
 fn deliveries(reports: &[DeliveryReport]) -> String {
     reports
@@ -217,9 +221,10 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     // Our webhook receiver, exactly as in examples/webhooks.rs. The layer around it can
     // make the next Lianhe answer go missing, as when a response is lost on the way back.
     let receiver = Receiver::new()
-        .lianhe(lianhe::notify::NotificationParser::verifying(
-            &lianhe_box.config(),
-        ))
+        .lianhe(
+            lianhe::notify::NotificationParser::verifying(&lianhe_box.config()),
+            lianhe.clone(),
+        )
         .leshua(leshua::notify::NotificationParser::new(
             &leshua_box.config(),
         ))
@@ -392,8 +397,42 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     story.step(
         "webhook",
         format!(
-            "snNotify verified and stored: {} of {} tickets used",
+            "snNotify verified, confirmed by queryOrder and stored: {} of {} tickets used",
             redeemed.used_quantity, redeemed.order_quantity
+        ),
+    );
+
+    // Someone replays a captured LH header (it signs the URL and date, not the body) with a
+    // body claiming all three tickets were used.
+    let signer = lianhe::auth::Signer::new(
+        lianhe::SANDBOX_API_NAME,
+        &tixpay::core::Secret::new(lianhe::SANDBOX_CLIENT_SECRET),
+    );
+    let date = "Mon, 01 Jan 2024 00:00:00 GMT";
+    let forged = serde_json::json!({
+        "code": 10000, "describe": "执行成功", "method": "snNotify",
+        "body": {"orderId": order_id, "LHOrderId": lh_order_id, "orderStatus": 9,
+                 "orderQuantity": 3, "usedQuantity": 3, "sncode": codes.join(",")}
+    });
+    let reply = reqwest::Client::new()
+        .post(server.url(webhooks::LIANHE_PATH))
+        .header("Date", date)
+        .header(
+            "Authorization",
+            signer.authorization("POST", lianhe::auth::NOTIFY_URI, date),
+        )
+        .body(forged.to_string())
+        .send()
+        .await
+        .map_err(|e| unexpected(GATE, format!("posting the forged snNotify failed: {e}")))?;
+    if inbox.counts(Provider::Lianhe).rejected != 1 || reply.status().is_success() {
+        return Err(unexpected(GATE, "a forged snNotify was accepted"));
+    }
+    story.step(
+        "forger → webhook",
+        format!(
+            "snNotify “3 of 3 used” with a replayed signature: queryOrder disagrees, {} refused",
+            reply.status().as_u16()
         ),
     );
 
@@ -530,8 +569,9 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         .notify_url(&leshua_notify_url);
     let refund_status = match leshua.refund(&money_back).await {
         Ok(reply) => reply.status,
-        // The refund may exist even though we have no answer: ask, never send it blind.
-        Err(e) if e.may_have_been_sent() => {
+        // Sent, and no answer says what happened: the refund may exist. Ask, never resend
+        // blind. (A refusal is an answer, and returns below with its typed error.)
+        Err(e) if e.is_outcome_unknown() => {
             let refund_ref = leshua::RefundRef::MerchantRefundId(refund_id.into());
             leshua
                 .query_refund(&order_ref, &refund_ref)
@@ -598,6 +638,38 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     );
     let agent = ticket_box.config().credentials().id().to_owned();
     let before = tickets.clock_offset_millis();
+    // Refunds are never retried; a stale-timestamp 401 is not a refusal of the refund but of
+    // the signature's time, so the client adopts the server's signed time and signs again.
+    let result = tickets
+        .refund_tickets(&ticket_hawk::RefundParm::tickets(
+            theatre_order,
+            [seat.clone()],
+        ))
+        .await
+        .map_err(at(THEATRE))?;
+    let learnt = tickets.clock_offset_millis();
+    if learnt - before < 590_000 {
+        return Err(unexpected(
+            THEATRE,
+            format!("clock offset {learnt} ms, expected about +600 000"),
+        ));
+    }
+    story.step(
+        "Hawk",
+        format!(
+            "RefundTicket refused as stale: our clock offset {:+} s → {:+} s from the signed server time, signed again",
+            (before + 500).div_euclid(1000),
+            (learnt + 500).div_euclid(1000)
+        ),
+    );
+    story.step(
+        "RefundTicket",
+        format!(
+            "seat {seat}: errcode {} {}",
+            result.errcode,
+            result.errmsg.as_deref().unwrap_or("")
+        ),
+    );
     let listed = tickets
         .query_tickets(
             &agent,
@@ -607,49 +679,36 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         )
         .await
         .map_err(at(THEATRE))?;
-    let learnt = tickets.clock_offset_millis();
+    let status_of = |code: &str| {
+        listed
+            .iter()
+            .find(|t| t.ticket_code.as_deref() == Some(code))
+            .and_then(|t| t.status.clone())
+    };
+    let (refunded_state, kept_state) = (status_of(seat), status_of(other_seat));
     story.step(
-        "Hawk",
+        "Query/Tickets",
         format!(
-            "first request refused as stale; the signed server time moves our offset {:+} s → {:+} s, signed again",
-            (before + 500).div_euclid(1000),
-            (learnt + 500).div_euclid(1000)
+            "seat {seat} {}, seat {other_seat} {}",
+            shown(refunded_state.as_ref()),
+            shown(kept_state.as_ref())
         ),
     );
-    if learnt / 1000 < 590 {
-        return Err(unexpected(
-            THEATRE,
-            format!("clock offset {learnt} ms, expected about +600 s"),
-        ));
+    if refunded_state != Some(ticket_hawk::TicketStatus::Refunded)
+        || kept_state != Some(ticket_hawk::TicketStatus::Valid)
+    {
+        return Err(unexpected(THEATRE, "the wrong seats were refunded"));
     }
-    story.step("Query/Tickets", format!("{} seats listed", listed.len()));
-    let result = tickets
-        .refund_tickets(&ticket_hawk::RefundParm::tickets(
-            theatre_order,
-            [seat.clone()],
-        ))
-        .await
-        .map_err(at(THEATRE))?;
-    story.step(
-        "RefundTicket",
-        format!(
-            "seat {seat}: errcode {} {}",
-            result.errcode,
-            result.errmsg.as_deref().unwrap_or("")
-        ),
-    );
-    let refunded_state = ticket_box.ticket_status(seat).unwrap_or_default();
-    let kept_state = ticket_box.ticket_status(other_seat).unwrap_or_default();
-    story.step(
-        "ticket system",
-        format!("seat {seat} status {refunded_state}, seat {other_seat} status {kept_state}"),
-    );
+    let refunded_seats = listed
+        .iter()
+        .filter(|t| t.status == Some(ticket_hawk::TicketStatus::Refunded))
+        .count();
     summary.orders.push(Row::new(
         "ticket system",
         theatre_order,
         theatre_order,
-        "2 seats",
-        "1 refunded",
+        format!("{} seats", listed.len()),
+        format!("{refunded_seats} refunded"),
     ));
     summary.refunds.push(Row::new(
         "ticket system",
@@ -702,13 +761,15 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         .complete_service_order(rental, &complete)
         .await
         .map_err(at(RENTAL))?;
+    let charged: u64 = done.post_payments.iter().filter_map(|p| p.amount).sum();
+    let discounted: u64 = done.post_discounts.iter().filter_map(|d| d.amount).sum();
     story.step(
         "PayScore complete",
         format!(
             "{} − {} discount = {}: {}/{}",
-            yuan(3_000),
-            yuan(500),
-            yuan(2_500),
+            yuan(charged),
+            yuan(discounted),
+            yuan(done.total_amount.unwrap_or_default()),
             done.state.as_ref().map_or("-", |s| s.as_str()),
             done.state_description.as_ref().map_or("-", |s| s.as_str())
         ),

@@ -11,7 +11,7 @@
 //!
 //! | route | provider | verified by | de-duplicated on | success reply |
 //! |---|---|---|---|---|
-//! | `POST /notify/lianhe` | Lianhe | `LH` signature (`NotificationParser::verifying`) | `Notification::dedup_key` | `200 success` |
+//! | `POST /notify/lianhe` | Lianhe | `LH` signature (`NotificationParser::verifying`), then `queryOrder` | `Notification::dedup_key` | `200 success` |
 //! | `POST /notify/leshua` | LeShua | MD5 with the notify key | `Notification::dedup_key` | `200 000000` |
 //! | `POST /notify/wechat-payscore` | PayScore | RSA-SHA256 + AES-256-GCM (`Client::parse_callback`) | callback `id` | `204` |
 //!
@@ -21,8 +21,14 @@
 //!
 //! [`Inbox`] stands in for your database: "store unless the key exists" is, in a service, an
 //! `INSERT` into a table with a unique key, in the same transaction as the work the event
-//! triggers. That is what makes a delivery that arrives twice count once. Lianhe's signature
-//! does not cover the body, so confirm a Lianhe event with `queryOrder` before moving money.
+//! triggers. That is what makes a delivery that arrives twice count once.
+//!
+//! Lianhe's `LH` signature covers the method, the URL and the date, not the body: a captured
+//! header could carry a forged body, and a forged event stored first would take the key of
+//! the genuine one that follows. So a Lianhe event is confirmed with `queryOrder` *before*
+//! its key is stored: a redemption only if Lianhe counts at least that many tickets used, an
+//! approved refund only if it counts at least that many refunded. An unconfirmed delivery
+//! is refused and, if genuine, delivered again by Lianhe later.
 //!
 //! Without credentials it starts the sandboxes, points them at itself, and exits after
 //! showing one delivery from each provider and one forged delivery being refused:
@@ -38,6 +44,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::error::Error as StdError;
+use std::fmt::Display;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -116,7 +123,8 @@ pub(crate) struct Counts {
     pub(crate) processed: u32,
     /// Verified, already stored, acknowledged again without being processed again.
     pub(crate) duplicates: u32,
-    /// Refused: the signature, the time window or the body did not check out.
+    /// Refused: the signature, the time window, the body, or (Lianhe) the provider's own
+    /// record did not check out.
     pub(crate) rejected: u32,
 }
 
@@ -188,7 +196,7 @@ impl Inbox {
 /// The receiver: one route per configured provider, all storing into one [`Inbox`].
 #[derive(Clone, Default)]
 pub(crate) struct Receiver {
-    lianhe: Option<Arc<lianhe_notify::NotificationParser>>,
+    lianhe: Option<Arc<(lianhe_notify::NotificationParser, tixpay::lianhe::Client)>>,
     leshua: Option<Arc<leshua_notify::NotificationParser>>,
     payscore: Option<tixpay::wechat_payscore::Client>,
     inbox: Arc<Inbox>,
@@ -200,9 +208,13 @@ impl Receiver {
         Self::default()
     }
 
-    /// Accept Lianhe notifications, verified by `parser`.
-    pub(crate) fn lianhe(mut self, parser: lianhe_notify::NotificationParser) -> Self {
-        self.lianhe = Some(Arc::new(parser));
+    /// Accept Lianhe notifications, verified by `parser` and confirmed through `client`.
+    pub(crate) fn lianhe(
+        mut self,
+        parser: lianhe_notify::NotificationParser,
+        client: tixpay::lianhe::Client,
+    ) -> Self {
+        self.lianhe = Some(Arc::new((parser, client)));
         self
     }
 
@@ -257,7 +269,7 @@ impl Receiver {
 
     /// Counts a delivery that failed verification and answers `reply`, so that a genuine
     /// one (say, signed with a key rotated a moment ago) is delivered again later.
-    fn refuse(&self, provider: Provider, error: &Error, reply: Response) -> Response {
+    fn refuse(&self, provider: Provider, error: &dyn Display, reply: Response) -> Response {
         self.inbox.reject(provider);
         if self.log {
             println!("{}: refused: {error}", provider.name());
@@ -271,13 +283,51 @@ fn text(status: StatusCode, body: &'static str) -> Response {
 }
 
 async fn lianhe(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(parser) = rx.lianhe.clone() else {
+    let Some(route) = rx.lianhe.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match parser.parse(&headers, &body) {
-        Ok(event) => rx.accept(Event::Lianhe(event), lianhe_notify::ack_response()),
-        Err(e) => rx.refuse(Provider::Lianhe, &e, text(StatusCode::UNAUTHORIZED, "fail")),
+    let (parser, client) = &*route;
+    let event = match parser.parse(&headers, &body) {
+        Ok(event) => event,
+        Err(e) => return rx.refuse(Provider::Lianhe, &e, text(StatusCode::UNAUTHORIZED, "fail")),
+    };
+    match confirm_lianhe(client, &event).await {
+        Ok(true) => rx.accept(Event::Lianhe(event), lianhe_notify::ack_response()),
+        Ok(false) => rx.refuse(
+            Provider::Lianhe,
+            &"queryOrder does not confirm it",
+            text(StatusCode::CONFLICT, "fail"),
+        ),
+        // Lianhe could not be asked now: not stored, so its next delivery is processed.
+        Err(e) => rx.refuse(
+            Provider::Lianhe,
+            &e,
+            text(StatusCode::SERVICE_UNAVAILABLE, "fail"),
+        ),
     }
+}
+
+/// Whether Lianhe's own record of the order agrees with the notification's claim.
+async fn confirm_lianhe(
+    client: &tixpay::lianhe::Client,
+    event: &lianhe_notify::Notification,
+) -> Result<bool, Error> {
+    use lianhe_notify::Notification;
+    let (order_id, lh_order_id) = match event {
+        Notification::Redeemed(r) => (&r.order_id, &r.lh_order_id),
+        Notification::Refund(r) if r.is_approved() => (&r.order_id, &r.lh_order_id),
+        // A rejected refund moves no money, and an unknown method is only kept: store them.
+        _ => return Ok(true),
+    };
+    let query = tixpay::lianhe::QueryOrder::new(order_id.as_str(), lh_order_id.as_str());
+    let info = client.query_order(&query).await?;
+    Ok(match event {
+        Notification::Redeemed(r) => info.used_quantity.unwrap_or(0) >= r.used_quantity,
+        Notification::Refund(r) => {
+            info.refunded_quantity.unwrap_or(0) >= r.refunded_quantity.unwrap_or(1)
+        }
+        _ => true,
+    })
 }
 
 async fn leshua(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
@@ -377,21 +427,24 @@ async fn run() -> Result<(), Box<dyn StdError>> {
     Ok(())
 }
 
-/// A route for each provider whose first variable is set; `Config::from_env` reads the
-/// rest and says which one is missing.
+/// A route for each provider with any of its variables set; `Config::from_env` reads them
+/// and names the one that is missing, so a typo stops the server instead of dropping a route.
 fn receiver_from_env() -> Result<Receiver, Error> {
     use tixpay::{leshua, lianhe, wechat_payscore};
-    let set = |name: &str| std::env::var_os(name).is_some();
+    let set = |prefix: &str| {
+        std::env::vars_os().any(|(name, _)| name.to_string_lossy().starts_with(prefix))
+    };
     let mut receiver = Receiver::new();
-    if set("LIANHE_PARTNER_ID") {
+    if set("LIANHE_") {
         let config = lianhe::Config::from_env()?;
-        receiver = receiver.lianhe(lianhe_notify::NotificationParser::verifying(&config));
+        let parser = lianhe_notify::NotificationParser::verifying(&config);
+        receiver = receiver.lianhe(parser, lianhe::Client::new(config)?);
     }
-    if set("LESHUA_MERCHANT_ID") {
+    if set("LESHUA_") {
         let config = leshua::Config::from_env()?;
         receiver = receiver.leshua(leshua_notify::NotificationParser::new(&config));
     }
-    if set("WECHATPAY_MCHID") {
+    if set("WECHATPAY_") {
         let config = wechat_payscore::Config::from_env()?;
         receiver = receiver.payscore(wechat_payscore::Client::new(config)?);
     }
@@ -413,9 +466,10 @@ async fn sandbox_demo() -> Result<(), Box<dyn StdError>> {
     let payscore_client = payscore::Client::new(payscore_box.config()?)?;
 
     let receiver = Receiver::new()
-        .lianhe(lianhe_notify::NotificationParser::verifying(
-            &lianhe_box.config(),
-        ))
+        .lianhe(
+            lianhe_notify::NotificationParser::verifying(&lianhe_box.config()),
+            lianhe::Client::new(lianhe_box.config())?,
+        )
         .leshua(leshua_notify::NotificationParser::new(&leshua_box.config()))
         .payscore(payscore_client.clone())
         .log_deliveries(true);

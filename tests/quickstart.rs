@@ -31,7 +31,8 @@ async fn the_quickstart_tells_the_whole_story() {
         "LeShua payment notification verified and stored: ¥300.00 paid",
         "Lianhe newOrder       3 tickets",
         "2. One ticket is redeemed at the gate",
-        "snNotify verified and stored: 1 of 3 tickets used",
+        "snNotify verified, confirmed by queryOrder and stored: 1 of 3 tickets used",
+        "with a replayed signature: queryOrder disagrees, 409 refused",
         "3. The customer cancels the other two",
         "3 tickets: refused",
         "refundable 2",
@@ -42,8 +43,9 @@ async fn the_quickstart_tells_the_whole_story() {
         "¥200.00 of ¥300.00 back to the customer",
         "¥200.00 refunded, status 11",
         "4. A theatre seat at the 游宝星 ticket system",
-        "first request refused as stale",
+        "RefundTicket refused as stale: our clock offset +0 s → +",
         "RefundTicket          seat TK00000001: errcode 0",
+        "Query/Tickets         seat TK00000001 Refunded, seat TK00000002 Valid",
         "5. A deposit-free e-bike rental with WeChat Pay PayScore",
         "¥30.00 − ¥5.00 discount = ¥25.00",
         "USER_PAID verified (RSA-SHA256) and decrypted (AES-256-GCM): paid ¥25.00",
@@ -86,21 +88,22 @@ async fn the_quickstart_tells_the_whole_story() {
             ("ticket system", "1 seat"),
         ]
     );
-    let counts = |deliveries, processed, duplicates| Counts {
+    let counts = |deliveries, processed, duplicates, rejected| Counts {
         deliveries,
         processed,
         duplicates,
-        rejected: 0,
+        rejected,
     };
     assert_eq!(
         summary.notifications,
         [
-            // snNotify, then reNotify twice: its first answer was lost, the repeat de-duplicated.
-            (Provider::Lianhe, counts(3, 2, 1)),
+            // snNotify, the forged snNotify (refused), then reNotify twice: its first answer
+            // was lost, the repeat de-duplicated.
+            (Provider::Lianhe, counts(4, 2, 1, 1)),
             // The payment and the refund.
-            (Provider::Leshua, counts(2, 2, 0)),
+            (Provider::Leshua, counts(2, 2, 0, 0)),
             // USER_CONFIRM and USER_PAID.
-            (Provider::PayScore, counts(2, 2, 0)),
+            (Provider::PayScore, counts(2, 2, 0, 0)),
         ]
     );
 }

@@ -95,11 +95,17 @@ impl Config {
             &vars.file("WECHATPAY_PRIVATE_KEY_PATH")?,
             vars.required("WECHATPAY_CERT_SERIAL")?,
             vars.secret("WECHATPAY_APIV3_KEY")?,
-        )?;
+        )
+        .map_err(|e| {
+            Error::config(format!(
+                "WECHATPAY_PRIVATE_KEY_PATH or WECHATPAY_APIV3_KEY: {e}"
+            ))
+        })?;
         let public_key_id = vars.optional("WECHATPAY_PUBLIC_KEY_ID");
         if let Some(id) = &public_key_id {
             config = config
-                .wechatpay_public_key(id.clone(), &vars.file("WECHATPAY_PUBLIC_KEY_PATH")?)?;
+                .wechatpay_public_key(id.clone(), &vars.file("WECHATPAY_PUBLIC_KEY_PATH")?)
+                .map_err(|e| Error::config(format!("WECHATPAY_PUBLIC_KEY_PATH: {e}")))?;
         } else if vars.optional("WECHATPAY_PUBLIC_KEY_PATH").is_some() {
             return Err(Error::config(
                 "environment variable WECHATPAY_PUBLIC_KEY_PATH is set without WECHATPAY_PUBLIC_KEY_ID",
@@ -342,6 +348,7 @@ mod tests {
         let mut short_key = merchant();
         short_key[3] = ("WECHATPAY_APIV3_KEY", "s3cr3t");
         let err = Config::from_vars(&vars(short_key)).unwrap_err().to_string();
+        assert!(err.contains("WECHATPAY_APIV3_KEY"), "{err}");
         assert!(err.contains("APIv3 key"), "{err}");
         assert!(!err.contains("s3cr3t"), "{err}");
     }
