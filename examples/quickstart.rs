@@ -62,8 +62,7 @@ impl fmt::Display for Failure {
         match self {
             Failure::Provider { step, error } => write!(
                 f,
-                "{step}: {error} (kind {:?}; may have been sent: {}; outcome unknown: {})",
-                error.kind(),
+                "{step}: {error} (may have been sent: {}; outcome unknown: {})",
                 error.may_have_been_sent(),
                 error.is_outcome_unknown()
             ),
