@@ -1,9 +1,14 @@
-//! [`HttpClient`]: the machinery every provider client runs its calls through.
+//! [`HttpClient`]: the machinery every provider client runs its calls through, both halves.
 //!
-//! A provider turns a typed request into an [`Operation`] (bytes serialized once), hands it
-//! to [`HttpClient::execute`] together with its [`Authenticate`] implementation, and gets back
-//! the raw response to verify and decode. The client applies timeouts, the retry policy and
-//! a tracing span; it never looks inside bodies.
+//! A provider turns a typed request into an [`Operation`] (bytes serialized once) and hands
+//! it to [`HttpClient::execute`] with its [`Authenticate`] implementation. For every attempt
+//! the client asks the provider to sign the exact bytes sent ([`Authenticate::sign`]), sends
+//! them, and hands the reply back with what was signed ([`Authenticate::verify`]): the
+//! provider verifies it over the exact bytes received, binds it to the request through the
+//! ids it echoes ([`Operation::echo`]), and judges it ([`Verdict`]). The client then decides,
+//! in one place, whether to stop, retry the same bytes, sign again, or fail over to another
+//! host (see [`crate::retry`]), under one attempt budget, one total timeout and one
+//! [`Attempts`] count. No provider sends twice on its own.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,21 +16,21 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, Method};
 use tracing::Instrument as _;
 
 use crate::clock::{Clock, SharedClock, SystemClock};
-use crate::error::{Error, ErrorKind, TimeoutPhase};
+use crate::error::{Error, ErrorKind, SignatureSubject, TimeoutPhase};
 use crate::retry::{
-    AttemptOutcome, Idempotency, RetryPolicy, Sleep, TokioSleep, parse_retry_after,
+    AttemptOutcome, Idempotency, RetryPolicy, Sleep, TokioSleep, is_retryable_status,
+    parse_retry_after,
 };
-use crate::transport::{ReqwestTransport, Transport, TransportError, TransportErrorKind};
+use crate::transport::{
+    BoxFuture, ReqwestTransport, Transport, TransportError, TransportErrorKind,
+};
 
-/// A provider hook that recognises a "busy, retry with the same parameters" reply.
-pub type BusyHook = fn(&http::Response<Bytes>) -> bool;
-
-/// How a response was obtained, attached to every response [`HttpClient::execute`]
-/// returns (`response.extensions().get::<Attempts>()`).
+/// How a reply was obtained: handed to [`Authenticate::verify`] with every reply, and
+/// attached to the responses [`NoAuth`] returns (`response.extensions().get::<Attempts>()`).
 ///
 /// A provider uses it to read a "duplicate id" answer correctly: after an earlier attempt
 /// that may have been processed, it means "already done", not "refused".
@@ -33,7 +38,8 @@ pub type BusyHook = fn(&http::Response<Bytes>) -> bool;
 pub struct Attempts {
     /// How many attempts were made, this one included.
     pub count: u32,
-    /// Whether an attempt before this one may have reached the provider.
+    /// Whether an attempt before this one may have reached the provider and been acted on.
+    /// A request the server refused before acting (a Hawk stale timestamp) does not count.
     pub earlier_may_have_been_sent: bool,
 }
 
@@ -51,7 +57,138 @@ impl Attempts {
     }
 }
 
-/// One call, as data: what to send and how it may be retried.
+/// An identifier that a reply must echo to prove that it answers this request.
+///
+/// Providers name, per operation, the ids their replies echo ([`Operation::echo`]); the
+/// provider's [`Authenticate::verify`] reads them from the verified reply and asks
+/// [`Operation::binding`] whether they match. See [`Binding`] for what each result means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Echo {
+    field: &'static str,
+    value: String,
+    presence: Presence,
+}
+
+/// When an [`Echo`] must be present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Presence {
+    /// In every reply, answer or refusal ([`Operation::echo`]).
+    Always,
+    /// In an answer; a refusal may leave it out, as the provider documents
+    /// ([`Operation::echo_in_answers`]).
+    InAnswers,
+    /// Compared only when present: the documents do not confirm that it is echoed
+    /// ([`Operation::echo_if_present`]).
+    IfPresent,
+}
+
+impl Echo {
+    /// The field, in the provider's spelling (a path such as `body.LHOrderId` where the
+    /// provider nests it).
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The value the reply must carry.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// When the field must be present.
+    pub fn presence(&self) -> Presence {
+        self.presence
+    }
+}
+
+/// What the ids a verified reply echoes prove about which request it answers.
+///
+/// ```
+/// use tixpay_core::{Binding, Operation};
+///
+/// let op = Operation::post("leshua", "unified_refund", "https://example.com/")
+///     .echo("merchant_refund_id", "R1")
+///     .echo_if_present("leshua_order_id", "L1");
+/// let reply = [("merchant_refund_id", "R1")];
+/// let lookup = |field: &str| reply.iter().find(|(f, _)| *f == field).map(|(_, v)| *v);
+/// assert_eq!(op.binding(lookup), Binding::Bound);
+/// assert!(matches!(op.binding(|_| None::<&str>), Binding::Missing { field: "merchant_refund_id", .. }));
+/// assert!(matches!(op.binding(|_| Some("R2")), Binding::Mismatch { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Binding {
+    /// Every required id is present and every id present is the one sent.
+    Bound,
+    /// A required id is absent: the reply cannot be shown to answer this request.
+    Missing {
+        /// The absent field.
+        field: &'static str,
+        /// Whether a refusal may leave it out ([`Presence::InAnswers`]).
+        refusals_may_omit: bool,
+    },
+    /// An id differs: the reply answers another request (a replayed or misrouted reply).
+    Mismatch {
+        /// The field.
+        field: &'static str,
+        /// The value sent.
+        expected: String,
+        /// The value echoed.
+        found: String,
+    },
+}
+
+impl Binding {
+    fn reason(&self) -> Option<String> {
+        match self {
+            Self::Bound => None,
+            Self::Missing { field, .. } => Some(format!(
+                "the reply does not echo {field}, so it cannot be shown to answer this request"
+            )),
+            Self::Mismatch {
+                field,
+                expected,
+                found,
+            } => Some(format!(
+                "the reply is for {field} {found}, not {expected}: it answers another request"
+            )),
+        }
+    }
+
+    /// For a reply about to be accepted as the answer: anything but [`Binding::Bound`] is a
+    /// signature error, so the result is outcome-unknown and never a success.
+    pub fn require(self) -> Result<(), Error> {
+        match self.reason() {
+            None => Ok(()),
+            Some(reason) => Err(Error::signature(SignatureSubject::Response, reason)),
+        }
+    }
+
+    /// For a refusal: one that answers another request is a signature error; one that
+    /// cannot be shown to answer this request (a required id absent) is kept but marked
+    /// unverified ([`Error::mark_unverified`]), so it cannot settle a write. An id that
+    /// refusals may leave out ([`Presence::InAnswers`]) is not required here.
+    pub fn judge_refusal(self, refusal: Error) -> Error {
+        match self {
+            Self::Bound
+            | Self::Missing {
+                refusals_may_omit: true,
+                ..
+            } => refusal,
+            Self::Missing { .. } => {
+                let reason = self.reason().unwrap_or_default();
+                refusal.mark_unverified(reason)
+            }
+            Self::Mismatch { .. } => Error::signature(
+                SignatureSubject::Response,
+                self.reason().unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+/// One call, as data: what to send, where, how it may be retried, and the ids its reply must
+/// echo.
 ///
 /// ```
 /// use tixpay_core::{Idempotency, Operation};
@@ -59,7 +196,8 @@ impl Attempts {
 /// let op = Operation::post("lianhe", "queryOrder", "https://example.com/openapi/index.php?method=queryOrder")
 ///     .header("content-type", "application/json; charset=utf-8")?
 ///     .body(r#"{"partnerId":1,"body":{}}"#)
-///     .idempotency(Idempotency::Safe);
+///     .idempotency(Idempotency::Safe)
+///     .echo("partnerId", "1");
 /// assert_eq!(op.name(), "queryOrder");
 /// # Ok::<(), tixpay_core::Error>(())
 /// ```
@@ -68,11 +206,11 @@ pub struct Operation {
     provider: &'static str,
     name: &'static str,
     method: Method,
-    url: String,
+    urls: Vec<String>,
     headers: HeaderMap,
     body: Bytes,
     idempotency: Idempotency,
-    busy: Option<BusyHook>,
+    echoes: Vec<Echo>,
 }
 
 impl Operation {
@@ -87,11 +225,11 @@ impl Operation {
             provider,
             name,
             method,
-            url: url.into(),
+            urls: vec![url.into()],
             headers: HeaderMap::new(),
             body: Bytes::new(),
             idempotency: Idempotency::Unsafe,
-            busy: None,
+            echoes: Vec::new(),
         }
     }
 
@@ -129,12 +267,74 @@ impl Operation {
         self
     }
 
-    /// Recognises the provider's "busy, retry with the same parameters" replies. Applied
-    /// only to `Safe` and `Keyed` operations.
+    /// Another URL for the same operation (a provider's backup host). The client moves to the
+    /// next URL only after an attempt that certainly sent nothing (the connection failed), and
+    /// stays on a host once anything may have reached it. Each URL is signed afresh.
     #[must_use]
-    pub fn retry_when(mut self, hook: BusyHook) -> Self {
-        self.busy = Some(hook);
+    pub fn alternate_url(mut self, url: impl Into<String>) -> Self {
+        self.urls.push(url.into());
         self
+    }
+
+    /// An id every verified reply must echo, equal to `value`. A reply without it proves
+    /// nothing about which request it answers.
+    #[must_use]
+    pub fn echo(self, field: &'static str, value: impl Into<String>) -> Self {
+        self.expect(field, value, Presence::Always)
+    }
+
+    /// An id an answer must echo; a refusal is compared only when it carries it (the
+    /// provider documents that refusals may leave it out).
+    #[must_use]
+    pub fn echo_in_answers(self, field: &'static str, value: impl Into<String>) -> Self {
+        self.expect(field, value, Presence::InAnswers)
+    }
+
+    /// An id compared only when the reply carries it: for fields the provider's documents do
+    /// not confirm are echoed.
+    #[must_use]
+    pub fn echo_if_present(self, field: &'static str, value: impl Into<String>) -> Self {
+        self.expect(field, value, Presence::IfPresent)
+    }
+
+    fn expect(mut self, field: &'static str, value: impl Into<String>, presence: Presence) -> Self {
+        self.echoes.push(Echo {
+            field,
+            value: value.into(),
+            presence,
+        });
+        self
+    }
+
+    /// The ids the reply must echo.
+    pub fn echoes(&self) -> &[Echo] {
+        &self.echoes
+    }
+
+    /// Whether a reply whose fields `lookup` reads (absent or empty fields as `None`) answers
+    /// this request. The first failing id decides.
+    pub fn binding<S: AsRef<str>>(&self, mut lookup: impl FnMut(&str) -> Option<S>) -> Binding {
+        for echo in &self.echoes {
+            let found = lookup(echo.field);
+            match found.as_ref().map(AsRef::as_ref).filter(|v| !v.is_empty()) {
+                None if echo.presence != Presence::IfPresent => {
+                    return Binding::Missing {
+                        field: echo.field,
+                        refusals_may_omit: echo.presence == Presence::InAnswers,
+                    };
+                }
+                None => {}
+                Some(v) if v != echo.value => {
+                    return Binding::Mismatch {
+                        field: echo.field,
+                        expected: echo.value.clone(),
+                        found: v.to_owned(),
+                    };
+                }
+                Some(_) => {}
+            }
+        }
+        Binding::Bound
     }
 
     /// The provider name.
@@ -152,9 +352,14 @@ impl Operation {
         &self.method
     }
 
-    /// The absolute URL.
+    /// The absolute URL (the first, when there are alternates).
     pub fn url(&self) -> &str {
-        &self.url
+        self.urls.first().map_or("", String::as_str)
+    }
+
+    /// Every URL, the first one first.
+    pub fn urls(&self) -> &[String] {
+        &self.urls
     }
 
     /// The headers set so far (authentication is added per attempt).
@@ -172,16 +377,21 @@ impl Operation {
         &self.idempotency
     }
 
-    /// The request for one attempt (before authentication).
+    /// The request for one attempt to the first URL (before authentication).
     pub fn to_request(&self) -> Result<http::Request<Bytes>, Error> {
+        self.request_to(0)
+    }
+
+    fn request_to(&self, host: usize) -> Result<http::Request<Bytes>, Error> {
+        let url = self.urls.get(host).map_or("", String::as_str);
         let mut builder = http::Request::builder()
             .method(self.method.clone())
-            .uri(self.url.as_str());
+            .uri(url);
         if let Some(headers) = builder.headers_mut() {
             headers.extend(self.headers.clone());
         }
         builder.body(self.body.clone()).map_err(|e| {
-            let shown = self.url.split('?').next().unwrap_or_default();
+            let shown = url.split('?').next().unwrap_or_default();
             Error::config(format!("invalid request URL `{shown}`")).with_source(e)
         })
     }
@@ -194,32 +404,132 @@ impl fmt::Debug for Operation {
             .field("provider", &self.provider)
             .field("name", &self.name)
             .field("method", &self.method)
-            .field("url", &self.url)
+            .field("urls", &self.urls)
             .field("body_len", &self.body.len())
             .field("idempotency", &self.idempotency)
+            .field("echoes", &self.echoes)
             .finish()
     }
 }
 
-/// Adds a provider's authentication to each attempt, over the exact bytes that are sent.
-///
-/// Called once per attempt, so schemes with single-use nonces (Hawk) sign afresh each time.
-pub trait Authenticate: Send + Sync {
-    /// Adds headers (or otherwise signs) `request` for attempt `attempt` (1-based).
-    fn authenticate(&self, request: &mut http::Request<Bytes>, attempt: u32) -> Result<(), Error>;
+/// One attempt's reply, handed to [`Authenticate::verify`] with what was signed for it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Reply<'a, S> {
+    /// The operation this attempt sent.
+    pub operation: &'a Operation,
+    /// What [`Authenticate::sign`] produced for this attempt (its nonce, timestamp, Hawk
+    /// artifacts).
+    pub signed: S,
+    /// The response, its body exactly as received (size-capped).
+    pub response: http::Response<Bytes>,
+    /// This attempt's number, and whether an earlier one may have been acted on.
+    pub attempts: Attempts,
 }
 
-/// No authentication.
+/// What the provider made of one attempt's reply.
+#[derive(Debug)]
+#[must_use]
+pub enum Verdict<T> {
+    /// Authentic, bound to this request, and the provider's answer: the call returns `T`.
+    Accept(T),
+    /// Not the result: a refusal, a reply that does not verify, an HTTP error. The client
+    /// sends the same bytes again only when [`Error::is_retryable`] says another answer may
+    /// come and the operation's [`Idempotency`] allows it; otherwise the call returns the
+    /// error (an unverified refusal of a write becoming outcome-unknown, see
+    /// [`Error::mark_unverified`]).
+    Reject(Error),
+    /// The server refused *before acting* and proved how to sign so that it will accept (a
+    /// Hawk stale timestamp whose `tsm` verified): sign again and send now, once per call.
+    /// The attempt does not count as possibly processed. If no attempt is left, the call
+    /// returns the error.
+    SignAgain(Error),
+}
+
+impl<'a, T: Send + 'a> Verdict<T> {
+    /// This verdict as the already-finished future [`Authenticate::verify`] returns, for
+    /// providers whose check does not wait on anything.
+    pub fn ready(self) -> BoxFuture<'a, Self> {
+        Box::pin(std::future::ready(self))
+    }
+}
+
+/// A provider's authentication, both halves: it signs each attempt over the exact bytes sent,
+/// and verifies each reply over the exact bytes received, before anything is decoded.
+///
+/// `sign` is called once per attempt, so schemes with single-use nonces (Hawk) sign afresh
+/// each time. `verify` receives what `sign` produced for that attempt. It must fail closed:
+/// a reply is accepted only when it is authentic *and* proven to answer this request through
+/// the ids it echoes ([`Operation::binding`]); a field outside the signature may make an
+/// error less certain, never more ([`Error::mark_unverified`]).
+///
+/// ```
+/// use bytes::Bytes;
+/// use tixpay_core::{Authenticate, Error, Reply, Verdict, transport::BoxFuture};
+///
+/// /// Replies that carry `x-reply-to: <our x-request-id>` are ours.
+/// struct Tagged;
+///
+/// impl Authenticate for Tagged {
+///     type Signed = String;
+///     type Output = Bytes;
+///     fn sign(&self, request: &mut http::Request<Bytes>, attempt: u32) -> Result<String, Error> {
+///         let id = format!("req-{attempt}");
+///         request.headers_mut().insert("x-request-id", id.parse().map_err(|_| Error::config("id"))?);
+///         Ok(id)
+///     }
+///     fn verify<'a>(&'a self, reply: Reply<'a, String>) -> BoxFuture<'a, Verdict<Bytes>> {
+///         let echoed = reply.response.headers().get("x-reply-to").and_then(|v| v.to_str().ok());
+///         let verdict = if echoed == Some(reply.signed.as_str()) {
+///             Verdict::Accept(reply.response.into_body())
+///         } else {
+///             Verdict::Reject(Error::signature(tixpay_core::SignatureSubject::Response, "not our reply"))
+///         };
+///         verdict.ready()
+///     }
+/// }
+/// ```
+pub trait Authenticate: Send + Sync {
+    /// What signing one attempt produced that its reply is checked against.
+    type Signed: Send + Sync;
+    /// A verified reply, as the provider's decoder takes it.
+    type Output: Send;
+
+    /// Signs `request` for attempt `attempt` (1-based): adds headers over the exact bytes
+    /// that are sent, and returns what the reply must be checked against. An error stops the
+    /// call; nothing is sent.
+    fn sign(&self, request: &mut http::Request<Bytes>, attempt: u32)
+    -> Result<Self::Signed, Error>;
+
+    /// Verifies, binds and judges one attempt's reply.
+    fn verify<'a>(&'a self, reply: Reply<'a, Self::Signed>)
+    -> BoxFuture<'a, Verdict<Self::Output>>;
+}
+
+/// No authentication, no verification: every reply is accepted as it is, except a 5xx or
+/// 429 ([`is_retryable_status`]), which the client may retry and which otherwise ends the
+/// call as [`ErrorKind::Http`]. The accepted response carries its [`Attempts`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoAuth;
 
 impl Authenticate for NoAuth {
-    fn authenticate(
-        &self,
-        _request: &mut http::Request<Bytes>,
-        _attempt: u32,
-    ) -> Result<(), Error> {
+    type Signed = ();
+    type Output = http::Response<Bytes>;
+
+    fn sign(&self, _request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
         Ok(())
+    }
+
+    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<Self::Output>> {
+        let status = reply.response.status();
+        let verdict = if is_retryable_status(status) {
+            Verdict::Reject(Error::http(status, reply.response.body(), None))
+        } else {
+            let mut response = reply.response;
+            response.extensions_mut().insert(reply.attempts);
+            Verdict::Accept(response)
+        };
+        verdict.ready()
     }
 }
 
@@ -381,15 +691,18 @@ impl HttpClient {
         &self.inner.transport
     }
 
-    /// Runs `operation`: authenticates and sends each attempt, retries as the policy and the
-    /// operation's idempotency allow, and returns the final response whatever its status.
+    /// Runs `operation`: signs and sends each attempt, hands each reply to `auth` to verify,
+    /// bind and judge, and decides after every attempt whether to stop, send the same bytes
+    /// again, sign again, or fail over (see [`crate::retry`]). Returns what `auth` accepted.
     ///
-    /// Errors carry the operation's provider and name.
-    pub async fn execute(
+    /// Errors carry the operation's provider and name. A refusal that cannot be
+    /// authenticated, or that answers a retry after an earlier attempt may have been
+    /// processed, is outcome-unknown when the operation writes.
+    pub async fn execute<A: Authenticate + ?Sized>(
         &self,
         operation: &Operation,
-        auth: &dyn Authenticate,
-    ) -> Result<http::Response<Bytes>, Error> {
+        auth: &A,
+    ) -> Result<A::Output, Error> {
         let span = tracing::info_span!(
             "tixpay.call",
             provider = operation.provider,
@@ -405,56 +718,46 @@ impl HttpClient {
             .instrument(span.clone())
             .await;
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
-        if let Ok(response) = &result {
-            span.record("status", response.status().as_u16());
-        }
         result.map_err(|e| {
             e.with_provider(operation.provider)
                 .with_operation(operation.name)
         })
     }
 
-    async fn run(
+    async fn run<A: Authenticate + ?Sized>(
         &self,
         operation: &Operation,
-        auth: &dyn Authenticate,
+        auth: &A,
         started: tokio::time::Instant,
-    ) -> Result<http::Response<Bytes>, Error> {
+    ) -> Result<A::Output, Error> {
         let inner = &*self.inner;
+        let idempotency = &operation.idempotency;
         let deadline = inner.total_timeout.and_then(|t| started.checked_add(t));
         let mut attempt = 0u32;
+        // Whether any attempt so far may have reached the provider and been acted on.
         let mut sent_any = false;
+        // The error that led to the current retry: it describes what may already have
+        // happened if a later attempt fails before sending anything.
+        let mut previous: Option<Error> = None;
+        let mut host = 0usize;
+        let mut signed_again = false;
         loop {
             attempt += 1;
             tracing::Span::current().record("attempts", attempt);
-            let mut request = operation.to_request()?;
-            auth.authenticate(&mut request, attempt)?;
-
-            let outcome = self.attempt(request, deadline).await.map(|mut response| {
-                response.extensions_mut().insert(Attempts {
-                    count: attempt,
-                    earlier_may_have_been_sent: sent_any,
-                });
-                response
-            });
-            let (decision, retry_after, result) = match outcome {
-                Ok(response) => {
-                    // A reply means this attempt reached the provider.
-                    sent_any = true;
-                    let status = response.status();
-                    let busy = operation.busy.is_some_and(|hook| hook(&response));
-                    let retry_after = response
-                        .headers()
-                        .get(http::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, inner.clock.now_seconds()));
-                    tracing::debug!(attempt, status = status.as_u16(), busy, "reply");
-                    (
-                        AttemptOutcome::Response { status, busy },
-                        retry_after,
-                        Ok(response),
-                    )
-                }
+            let before_sending = |err: Error, previous: Option<Error>| match previous {
+                Some(earlier) if sent_any => earlier,
+                _ => err,
+            };
+            let mut request = match operation.request_to(host) {
+                Ok(r) => r,
+                Err(e) => return Err(before_sending(e, previous)),
+            };
+            let signed = match auth.sign(&mut request, attempt) {
+                Ok(s) => s,
+                Err(e) => return Err(before_sending(e, previous)),
+            };
+            let earlier = sent_any;
+            let (outcome, err, retry_after) = match self.attempt(request, deadline).await {
                 Err(AttemptError::Transport(e)) => {
                     if matches!(e.kind(), TransportErrorKind::BodyTooLarge { .. }) {
                         // The provider answered; asking again would get the same answer.
@@ -468,7 +771,7 @@ impl HttpClient {
                     } else {
                         AttemptOutcome::NotSent
                     };
-                    (outcome, None, Err(Error::from(e)))
+                    (outcome, Error::from(e), None)
                 }
                 Err(AttemptError::Timeout(phase)) => {
                     sent_any = true;
@@ -480,37 +783,104 @@ impl HttpClient {
                     if phase == TimeoutPhase::Total {
                         return Err(err);
                     }
-                    (AttemptOutcome::MaybeSent, None, Err(err))
+                    (AttemptOutcome::MaybeSent, err, None)
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    tracing::Span::current().record("status", status.as_u16());
+                    tracing::debug!(attempt, status = status.as_u16(), "reply");
+                    let retry_after = response
+                        .headers()
+                        .get(http::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| parse_retry_after(v, inner.clock.now_seconds()));
+                    let reply = Reply {
+                        operation,
+                        signed,
+                        response,
+                        attempts: Attempts {
+                            count: attempt,
+                            earlier_may_have_been_sent: earlier,
+                        },
+                    };
+                    let verdict = match deadline {
+                        // Verifying may wait (a certificate download): the total limit holds.
+                        Some(deadline) => {
+                            match tokio::time::timeout_at(deadline, auth.verify(reply)).await {
+                                Ok(v) => v,
+                                Err(_) => {
+                                    return Err(Error::new(ErrorKind::Timeout {
+                                        phase: TimeoutPhase::Total,
+                                        may_have_been_sent: true,
+                                    }));
+                                }
+                            }
+                        }
+                        None => auth.verify(reply).await,
+                    };
+                    match verdict {
+                        Verdict::Accept(output) => return Ok(output),
+                        Verdict::SignAgain(err) => {
+                            // The server refused before acting: this attempt moved nothing.
+                            let err = err.settle_for(idempotency, earlier);
+                            if signed_again || attempt >= inner.retry.attempts() {
+                                return Err(err);
+                            }
+                            tracing::info!(attempt, "signing again at the server's request");
+                            signed_again = true;
+                            previous = Some(err);
+                            continue;
+                        }
+                        Verdict::Reject(err) => {
+                            sent_any = true;
+                            let err = err.settle_for(idempotency, earlier);
+                            let retryable = err.is_retryable();
+                            (AttemptOutcome::Refused { retryable }, err, retry_after)
+                        }
+                    }
                 }
             };
-            if matches!(decision, AttemptOutcome::Response { status, busy } if !busy && !is_retry_status(status))
-            {
-                return result;
-            }
 
-            let retryable = attempt < inner.retry.attempts()
-                && inner.retry.should_retry(&operation.idempotency, decision);
-            if !retryable {
-                return result.map_err(|e| mark_sent(e, sent_any));
+            if attempt >= inner.retry.attempts() || !inner.retry.should_retry(idempotency, outcome)
+            {
+                return Err(mark_sent(err, sent_any));
             }
             if retry_after.is_some_and(|d| d > inner.retry.retry_after_limit()) {
                 tracing::debug!(attempt, "Retry-After beyond the limit; not retrying");
-                return result;
+                return Err(mark_sent(err, sent_any));
             }
-            let delay = inner
-                .retry
-                .backoff(attempt)
-                .max(retry_after.unwrap_or_default());
+            // Nothing reached this host: the next one (the provider's backup) is tried at
+            // once; back to the first host, the usual backoff applies.
+            let next_host = if outcome == AttemptOutcome::NotSent && operation.urls.len() > 1 {
+                (host + 1) % operation.urls.len()
+            } else {
+                host
+            };
+            let delay = if next_host != host && next_host != 0 {
+                Duration::ZERO
+            } else {
+                inner
+                    .retry
+                    .backoff(attempt)
+                    .max(retry_after.unwrap_or_default())
+            };
             if deadline.is_some_and(|d| {
                 tokio::time::Instant::now()
                     .checked_add(delay)
                     .is_none_or(|at| at >= d)
             }) {
                 tracing::debug!(attempt, "no time left for another attempt");
-                return result.map_err(|e| mark_sent(e, sent_any));
+                return Err(mark_sent(err, sent_any));
+            }
+            if next_host != host {
+                tracing::warn!(attempt, host = next_host, "host unreachable; failing over");
             }
             tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
-            inner.sleep.sleep(delay).await;
+            host = next_host;
+            previous = Some(err);
+            if !delay.is_zero() {
+                inner.sleep.sleep(delay).await;
+            }
         }
     }
 
@@ -546,10 +916,6 @@ impl HttpClient {
         };
         result.map_err(AttemptError::Transport)
     }
-}
-
-fn is_retry_status(status: StatusCode) -> bool {
-    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
 }
 
 /// A failure on a later attempt that did not itself send anything still leaves the request

@@ -9,6 +9,8 @@ use std::fmt;
 use bytes::Bytes;
 use http::StatusCode;
 
+use crate::retry::is_retryable_status;
+
 /// The boxed cause kept by an [`Error`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -43,6 +45,12 @@ struct Inner {
     provider: Option<&'static str>,
     operation: Option<&'static str>,
     source: Option<BoxError>,
+    /// Why the reply behind this error could not be authenticated, when it could not.
+    unverified: Option<Box<str>>,
+    /// Set by the client when this error cannot settle a write, and why: the refusal could
+    /// not be authenticated, or it answers a retry after an earlier attempt may have been
+    /// processed.
+    unsettled: Option<&'static str>,
 }
 
 /// What went wrong. `#[non_exhaustive]`: new kinds may be added.
@@ -102,12 +110,20 @@ pub enum ErrorKind {
         /// What failed.
         message: String,
     },
-    /// A signature did not verify: a response, notification or callback is not trusted.
+    /// A signature did not verify, or a verified reply does not answer this request (it
+    /// echoes another order's id, or none): a response, notification or callback is not
+    /// trusted.
     Signature {
         /// What was being verified.
         subject: SignatureSubject,
         /// Why it failed (never contains key material).
         reason: String,
+    },
+    /// A cryptographic primitive could not run: the operating system's random number
+    /// generator failed, so no nonce could be drawn. Nothing was sent.
+    Crypto {
+        /// What failed.
+        message: String,
     },
 }
 
@@ -250,6 +266,8 @@ impl Error {
                 provider: None,
                 operation: None,
                 source: None,
+                unverified: None,
+                unsettled: None,
             }),
         }
     }
@@ -328,6 +346,57 @@ impl Error {
         self
     }
 
+    /// Marks the reply behind this error as not authenticated, and says why (it was not
+    /// signed, a field that decides it lies outside the signature, it does not echo the
+    /// request's ids).
+    ///
+    /// Called by providers. [`HttpClient`](crate::HttpClient) then applies the rule, in one
+    /// place: a refusal that cannot be authenticated cannot settle a write, so when the
+    /// operation is not [`Idempotency::Safe`](crate::Idempotency::Safe) the error becomes
+    /// outcome-unknown ([`Error::is_outcome_unknown`]). A field outside the signature can make
+    /// an outcome less certain, never more.
+    ///
+    /// ```
+    /// use tixpay_core::{ApiError, Error};
+    /// let err = Error::api(ApiError::new("INVALID_REQUEST", "bad")).mark_unverified("the refusal is not signed");
+    /// assert_eq!(err.unverified_reason(), Some("the refusal is not signed"));
+    /// ```
+    #[must_use]
+    pub fn mark_unverified(mut self, reason: impl Into<String>) -> Self {
+        self.inner.unverified = Some(reason.into().into_boxed_str());
+        self
+    }
+
+    /// Why the reply behind this error could not be authenticated, if it could not.
+    pub fn unverified_reason(&self) -> Option<&str> {
+        self.inner.unverified.as_deref()
+    }
+
+    /// The client's judgement of a failed attempt of a write, in one place. A reply that
+    /// cannot settle the outcome leaves it unknown:
+    /// - a refusal that could not be authenticated ([`Error::mark_unverified`]);
+    /// - any answer to a retry, when an earlier attempt may have been processed: the answer
+    ///   is about the last attempt, not the first (a refund refused for want of balance may
+    ///   have been refused *because* the first attempt went through).
+    ///
+    /// Reads (`Safe`) and errors from before sending are left as they are.
+    pub(crate) fn settle_for(
+        mut self,
+        idempotency: &crate::Idempotency,
+        earlier_may_have_been_sent: bool,
+    ) -> Self {
+        if matches!(idempotency, crate::Idempotency::Safe) || !self.may_have_been_sent() {
+            return self;
+        }
+        if self.inner.unverified.is_some() {
+            self.inner.unsettled = Some("a refusal that cannot be authenticated settles nothing");
+        } else if earlier_may_have_been_sent {
+            self.inner.unsettled =
+                Some("an earlier attempt may have been processed and this answer is to a retry");
+        }
+        self
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.inner.kind
@@ -362,7 +431,9 @@ impl Error {
     /// may have received, and acted on, the request.
     pub fn may_have_been_sent(&self) -> bool {
         match &self.inner.kind {
-            ErrorKind::InvalidRequest { .. } | ErrorKind::Config { .. } => false,
+            ErrorKind::InvalidRequest { .. }
+            | ErrorKind::Config { .. }
+            | ErrorKind::Crypto { .. } => false,
             ErrorKind::Transport { may_have_been_sent }
             | ErrorKind::Timeout {
                 may_have_been_sent, ..
@@ -379,11 +450,18 @@ impl Error {
     /// have moved) but no trustworthy answer arrived. Query the provider before acting.
     ///
     /// A provider refusal ([`ErrorKind::Api`]) and a 4xx status are answers, so they are not
-    /// unknown (unless the refusal says so, [`ApiError::outcome_unknown`], or came with a
-    /// 5xx status); a timeout after sending, a 5xx, an undecodable or unverifiable reply are.
+    /// unknown (unless the refusal says so, [`ApiError::outcome_unknown`], came with a
+    /// 5xx status, or could not be authenticated and answered a write, see
+    /// [`Error::mark_unverified`]); a timeout after sending, a 5xx, an undecodable or
+    /// unverifiable reply are.
     pub fn is_outcome_unknown(&self) -> bool {
+        if self.inner.unsettled.is_some() {
+            return true;
+        }
         match &self.inner.kind {
-            ErrorKind::InvalidRequest { .. } | ErrorKind::Config { .. } => false,
+            ErrorKind::InvalidRequest { .. }
+            | ErrorKind::Config { .. }
+            | ErrorKind::Crypto { .. } => false,
             // A refusal sent with a 5xx (WeChat's SYSTEM_ERROR) settles nothing either.
             ErrorKind::Api(api) => {
                 api.outcome_unknown || api.status.is_some_and(|s| s.is_server_error())
@@ -401,10 +479,8 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match &self.inner.kind {
             ErrorKind::Transport { .. } | ErrorKind::Timeout { .. } => true,
-            ErrorKind::Http { status, .. } => {
-                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
-            }
-            ErrorKind::Api(api) => api.retryable,
+            ErrorKind::Http { status, .. } => is_retryable_status(*status),
+            ErrorKind::Api(api) => api.retryable || api.status.is_some_and(is_retryable_status),
             _ => false,
         }
     }
@@ -418,6 +494,22 @@ impl fmt::Display for Error {
             (None, Some(o)) => write!(f, "{o}: ")?,
             (None, None) => {}
         }
+        self.fmt_kind(f)?;
+        if let Some(reason) = &self.inner.unverified {
+            write!(f, " [not authenticated: {reason}]")?;
+        }
+        if let Some(reason) = self.inner.unsettled {
+            write!(
+                f,
+                " [the outcome is unknown: {reason}; query before acting]"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    fn fmt_kind(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner.kind {
             ErrorKind::InvalidRequest { field, message } => match field {
                 Some(field) => write!(f, "invalid request: {field}: {message}"),
@@ -499,6 +591,9 @@ impl fmt::Display for Error {
                 };
                 write!(f, "{subject} signature rejected: {reason}")
             }
+            ErrorKind::Crypto { message } => {
+                write!(f, "{message}; nothing was sent")
+            }
         }
     }
 }
@@ -515,6 +610,12 @@ impl fmt::Debug for Error {
         }
         if let Some(s) = &self.inner.source {
             d.field("source", s);
+        }
+        if let Some(reason) = &self.inner.unverified {
+            d.field("unverified", reason);
+        }
+        if let Some(reason) = self.inner.unsettled {
+            d.field("outcome_unknown", &reason);
         }
         d.finish()
     }
@@ -619,6 +720,120 @@ mod tests {
         assert!(ex.len() <= EXCERPT_LEN + 4 + 3);
         assert!(ex.ends_with('…'));
         assert_eq!(excerpt(b"short"), "short");
+    }
+
+    #[test]
+    fn an_unverified_refusal_settles_nothing_for_a_write() {
+        let refusal = || {
+            Error::api(ApiError::new("INVALID_REQUEST", "bad").with_status(StatusCode::BAD_REQUEST))
+                .mark_unverified("the refusal is not signed")
+        };
+        // Providers only mark; the client's rule decides, by the operation's idempotency.
+        assert!(!refusal().is_outcome_unknown());
+        for idempotency in [
+            crate::Idempotency::Unsafe,
+            crate::Idempotency::Keyed("K".into()),
+        ] {
+            let err = refusal().settle_for(&idempotency, false);
+            assert!(err.is_outcome_unknown(), "{idempotency:?}");
+            assert!(err.to_string().contains("the outcome is unknown"), "{err}");
+        }
+        let read = refusal().settle_for(&crate::Idempotency::Safe, true);
+        assert!(!read.is_outcome_unknown());
+        assert_eq!(read.unverified_reason(), Some("the refusal is not signed"));
+        assert_eq!(
+            read.to_string(),
+            "provider error INVALID_REQUEST: bad (HTTP 400) [not authenticated: the refusal is not signed]"
+        );
+        // A verified refusal is an answer whatever the operation.
+        let verified = Error::api(ApiError::new("ORDER_DONE", "done"))
+            .settle_for(&crate::Idempotency::Unsafe, false);
+        assert!(!verified.is_outcome_unknown());
+        // ... unless it answers a retry after an attempt that may have been processed.
+        let after_retry = Error::api(ApiError::new("-20023", "余额不足"))
+            .settle_for(&crate::Idempotency::Keyed("R1".into()), true);
+        assert!(after_retry.is_outcome_unknown());
+        assert!(
+            after_retry.to_string().contains("earlier attempt"),
+            "{after_retry}"
+        );
+        let read_after_retry = Error::api(ApiError::new("-20004", "不存在"))
+            .settle_for(&crate::Idempotency::Safe, true);
+        assert!(!read_after_retry.is_outcome_unknown());
+        // Nothing sent, nothing to settle.
+        let invalid = Error::invalid_request("x", "y")
+            .mark_unverified("n/a")
+            .settle_for(&crate::Idempotency::Unsafe, true);
+        assert!(!invalid.is_outcome_unknown());
+        assert!(
+            format!(
+                "{:?}",
+                refusal().settle_for(&crate::Idempotency::Unsafe, false)
+            )
+            .contains("outcome_unknown")
+        );
+    }
+
+    #[test]
+    fn retryable_is_decided_by_status_and_busy_codes() {
+        let api = |status: u16, retryable: bool| {
+            Error::api(
+                ApiError::new("X", "x")
+                    .with_status(StatusCode::from_u16(status).unwrap())
+                    .retryable(retryable),
+            )
+        };
+        assert!(api(500, false).is_retryable());
+        assert!(api(429, false).is_retryable());
+        assert!(!api(400, false).is_retryable());
+        assert!(api(200, true).is_retryable(), "a documented busy code");
+        assert!(Error::api(ApiError::new("-20010", "系统错误").retryable(true)).is_retryable());
+        assert!(!Error::api(ApiError::new("-20023", "余额不足")).is_retryable());
+        assert!(!Error::decode(None, b"", None, "x").is_retryable());
+    }
+
+    #[test]
+    fn crypto_failures_are_never_sent() {
+        let err = Error::new(ErrorKind::Crypto {
+            message: "rng failed".into(),
+        });
+        assert!(!err.may_have_been_sent());
+        assert!(!err.is_outcome_unknown());
+        assert!(!err.is_retryable());
+        assert_eq!(err.to_string(), "rng failed; nothing was sent");
+    }
+
+    #[test]
+    fn display_of_http_and_decode_errors_shows_the_excerpt() {
+        let http = Error::http(
+            StatusCode::BAD_GATEWAY,
+            b"<html>down</html>",
+            Some("R-1".into()),
+        );
+        assert_eq!(
+            http.to_string(),
+            "HTTP 502 Bad Gateway (request id R-1): <html>down</html>"
+        );
+        let bare = Error::http(StatusCode::BAD_GATEWAY, b"", None);
+        assert_eq!(bare.to_string(), "HTTP 502 Bad Gateway");
+        let decode = Error::decode(
+            Some(StatusCode::OK),
+            b"{\"a\":",
+            Some("body.a".into()),
+            "EOF",
+        );
+        assert_eq!(
+            decode.to_string(),
+            "cannot decode the response at `body.a`: EOF (HTTP 200); body: {\"a\":"
+        );
+        let exact = "x".repeat(EXCERPT_LEN);
+        assert_eq!(
+            excerpt(exact.as_bytes()),
+            exact,
+            "no ellipsis at exactly the cap"
+        );
+        let over = "x".repeat(EXCERPT_LEN + 1);
+        assert_eq!(excerpt(over.as_bytes()), format!("{exact}…"));
     }
 
     #[test]

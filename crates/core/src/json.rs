@@ -58,6 +58,71 @@ pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, 
     })
 }
 
+/// An id as a reply echoes it, for binding a reply to its request: a string, or a number
+/// written as one. Anything else (absent, `null`, an object) counts as not echoed, so a
+/// reply with an odd field is refused by the binding rule, never by a decode failure here.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Echoes {
+///     #[serde(default)]
+///     out_order_no: tixpay_core::json::Echoed,
+/// }
+/// let e: Echoes = serde_json::from_str(r#"{"out_order_no":1234,"other":[1]}"#).unwrap();
+/// assert_eq!(e.out_order_no.as_deref(), Some("1234"));
+/// let e: Echoes = serde_json::from_str(r#"{"out_order_no":{"x":1}}"#).unwrap();
+/// assert_eq!(e.out_order_no.as_deref(), None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Echoed(Option<String>);
+
+impl Echoed {
+    /// The id, if one was echoed.
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Echoed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Echoed;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an id")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Echoed, E> {
+                Ok(Echoed(Some(v.to_owned())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Echoed, E> {
+                Ok(Echoed(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Echoed, E> {
+                Ok(Echoed(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Echoed, E> {
+                Ok(Echoed(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Echoed, E> {
+                Ok(Echoed(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Echoed, E> {
+                Ok(Echoed(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Echoed, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Echoed(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Echoed, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Echoed(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Deserializers for `#[serde(deserialize_with = …)]` that accept what PHP and .NET servers
 /// send: integers as numbers or numeric strings, ids as strings or numbers.
 ///

@@ -20,7 +20,10 @@ pub mod test_util;
 pub mod transport;
 
 pub use bytes::Bytes;
-pub use client::{Attempts, Authenticate, HttpClient, HttpClientBuilder, NoAuth, Operation};
+pub use client::{
+    Attempts, Authenticate, Binding, Echo, HttpClient, HttpClientBuilder, NoAuth, Operation,
+    Presence, Reply, Verdict,
+};
 pub use clock::{Clock, FixedClock, OffsetClock, SharedClock, SystemClock};
 pub use error::{ApiError, Error, ErrorKind, SignatureSubject, TimeoutPhase};
 pub use money::Fen;

@@ -1,13 +1,22 @@
 //! Retries that never duplicate a payment: [`Idempotency`], [`RetryPolicy`] and the
 //! injectable [`Sleep`].
 //!
+//! After every attempt [`HttpClient`](crate::HttpClient) decides, in one place, what comes
+//! next. The provider's half of the call ([`Authenticate::verify`](crate::Authenticate::verify))
+//! has already said whether the reply is an authentic answer, a refusal (and whether that
+//! refusal is retryable), or a request to sign again:
+//!
 //! | what happened | `Safe` | `Keyed` | `Unsafe` |
 //! |---|---|---|---|
-//! | connection failed before sending | retry | retry | retry |
-//! | timeout after sending | retry | retry | no |
-//! | HTTP 5xx or 429 | retry | retry | no |
-//! | provider's "busy, retry with the same parameters" code | retry | retry | no |
-//! | anything else | no | no | no |
+//! | connection failed before sending | retry (on the next host, if the operation has one) | same | same |
+//! | the server refused before acting and said how to sign (Hawk stale timestamp, `tsm` verified) | sign again, send now (once) | same | same |
+//! | timeout after sending | retry | retry | stop |
+//! | HTTP 5xx or 429 ([`is_retryable_status`]) | retry | retry | stop |
+//! | provider's "busy, retry with the same parameters" code | retry | retry | stop |
+//! | anything else | stop | stop | stop |
+//!
+//! Every row runs under one attempt budget ([`RetryPolicy::max_attempts`]), one total timeout
+//! and one [`Attempts`](crate::Attempts) count.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -45,6 +54,22 @@ impl Idempotency {
     }
 }
 
+/// Whether sending the same request again may get another answer: 5xx and 429.
+///
+/// The one definition, used by the retry policy, by [`Error::is_retryable`](crate::Error::is_retryable)
+/// and by the providers.
+///
+/// ```
+/// use http::StatusCode;
+/// use tixpay_core::retry::is_retryable_status;
+/// assert!(is_retryable_status(StatusCode::SERVICE_UNAVAILABLE));
+/// assert!(is_retryable_status(StatusCode::TOO_MANY_REQUESTS));
+/// assert!(!is_retryable_status(StatusCode::BAD_REQUEST));
+/// ```
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+}
+
 /// What one attempt ended with, as the retry decision sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -53,13 +78,12 @@ pub enum AttemptOutcome {
     NotSent,
     /// A timeout or failure after the request may have been sent.
     MaybeSent,
-    /// A response arrived with this status; `busy` when the provider's hook recognised a
-    /// "retry with the same parameters" answer.
-    Response {
-        /// The HTTP status.
-        status: StatusCode,
-        /// The provider's hook marked the reply as "busy, retry".
-        busy: bool,
+    /// The provider answered and the answer is not the result: `retryable` when sending the
+    /// same bytes again may succeed ([`Error::is_retryable`](crate::Error::is_retryable): 5xx,
+    /// 429, a documented "busy" code).
+    Refused {
+        /// Whether the same request may succeed if sent again.
+        retryable: bool,
     },
 }
 
@@ -70,7 +94,7 @@ pub enum AttemptOutcome {
 /// use tixpay_core::retry::{AttemptOutcome, Idempotency, RetryPolicy};
 ///
 /// let policy = RetryPolicy::default().max_attempts(4).initial_backoff(Duration::from_millis(100));
-/// let unavailable = AttemptOutcome::Response { status: http::StatusCode::SERVICE_UNAVAILABLE, busy: false };
+/// let unavailable = AttemptOutcome::Refused { retryable: true };
 /// assert!(policy.should_retry(&Idempotency::Safe, unavailable));
 /// assert!(!policy.should_retry(&Idempotency::Unsafe, unavailable));
 /// assert!(policy.should_retry(&Idempotency::Unsafe, AttemptOutcome::NotSent));
@@ -156,14 +180,14 @@ impl RetryPolicy {
         match outcome {
             AttemptOutcome::NotSent => true,
             AttemptOutcome::MaybeSent => idempotency.allows_resend(),
-            AttemptOutcome::Response { status, busy } => {
-                (busy || status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS)
-                    && idempotency.allows_resend()
-            }
+            AttemptOutcome::Refused { retryable } => retryable && idempotency.allows_resend(),
         }
     }
 
     /// The delay before retry number `retry` (1 for the first retry).
+    ///
+    /// Jitter is not a secret: should the CSPRNG fail, the delay is the full, un-jittered
+    /// ceiling rather than an error.
     pub fn backoff(&self, retry: u32) -> Duration {
         let exp = retry.saturating_sub(1).min(31);
         let ceiling = self
@@ -174,7 +198,9 @@ impl RetryPolicy {
             return ceiling;
         }
         let mut buf = [0u8; 8];
-        crate::crypto::fill_random(&mut buf);
+        if crate::crypto::fill_random(&mut buf).is_err() {
+            return ceiling;
+        }
         let fraction = u64::from_le_bytes(buf) as f64 / u64::MAX as f64;
         ceiling.mul_f64(fraction)
     }
@@ -252,13 +278,6 @@ impl Sleep for InstantSleep {
 mod tests {
     use super::*;
 
-    fn resp(status: u16, busy: bool) -> AttemptOutcome {
-        AttemptOutcome::Response {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-            busy,
-        }
-    }
-
     #[test]
     fn decision_table() {
         let p = RetryPolicy::default();
@@ -267,14 +286,61 @@ mod tests {
             assert!(p.should_retry(idem, AttemptOutcome::NotSent));
             let resend = idem.allows_resend();
             assert_eq!(p.should_retry(idem, AttemptOutcome::MaybeSent), resend);
-            assert_eq!(p.should_retry(idem, resp(500, false)), resend);
-            assert_eq!(p.should_retry(idem, resp(503, false)), resend);
-            assert_eq!(p.should_retry(idem, resp(429, false)), resend);
-            assert_eq!(p.should_retry(idem, resp(200, true)), resend);
-            assert!(!p.should_retry(idem, resp(200, false)));
-            assert!(!p.should_retry(idem, resp(400, false)));
-            assert!(!p.should_retry(idem, resp(401, false)));
+            assert_eq!(
+                p.should_retry(idem, AttemptOutcome::Refused { retryable: true }),
+                resend
+            );
+            assert!(!p.should_retry(idem, AttemptOutcome::Refused { retryable: false }));
         }
+        assert!(!Idempotency::Unsafe.allows_resend());
+        assert!(Idempotency::Safe.allows_resend());
+        assert!(keyed.allows_resend());
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for (status, retryable) in [
+            (500, true),
+            (502, true),
+            (503, true),
+            (599, true),
+            (429, true),
+            (200, false),
+            (204, false),
+            (307, false),
+            (400, false),
+            (401, false),
+            (404, false),
+            (428, false),
+            (430, false),
+        ] {
+            assert_eq!(
+                is_retryable_status(StatusCode::from_u16(status).unwrap()),
+                retryable,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_retry_after_keeps_the_settings_chained_before_it() {
+        let p = RetryPolicy::default()
+            .max_attempts(7)
+            .initial_backoff(Duration::from_millis(11))
+            .max_backoff(Duration::from_millis(13))
+            .jitter(false)
+            .max_retry_after(Duration::from_secs(9));
+        assert_eq!(p.attempts(), 7);
+        assert_eq!(p.backoff(1), Duration::from_millis(11));
+        assert_eq!(p.backoff(2), Duration::from_millis(13));
+        assert_eq!(p.retry_after_limit(), Duration::from_secs(9));
+    }
+
+    #[test]
+    fn jitter_falls_back_to_the_ceiling_when_the_rng_fails() {
+        let p = RetryPolicy::default().initial_backoff(Duration::from_millis(1000));
+        let d = crate::crypto::tests::with_failing_rng(|| p.backoff(1));
+        assert_eq!(d, Duration::from_millis(1000));
     }
 
     #[test]

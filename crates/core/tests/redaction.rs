@@ -57,7 +57,10 @@ impl std::io::Write for Captured {
 struct SignWithSecret(Secret);
 
 impl Authenticate for SignWithSecret {
-    fn authenticate(
+    type Signed = ();
+    type Output = http::Response<bytes::Bytes>;
+
+    fn sign(
         &self,
         request: &mut http::Request<bytes::Bytes>,
         _attempt: u32,
@@ -66,6 +69,13 @@ impl Authenticate for SignWithSecret {
             .headers_mut()
             .insert("authorization", self.0.expose().parse().unwrap());
         Ok(())
+    }
+
+    fn verify<'a>(
+        &'a self,
+        reply: tixpay_core::Reply<'a, ()>,
+    ) -> tixpay_core::transport::BoxFuture<'a, tixpay_core::Verdict<Self::Output>> {
+        tixpay_core::NoAuth.verify(reply)
     }
 }
 

@@ -22,10 +22,17 @@
 //! assert_eq!(request_sign(&fields, &Secret::new("TEST_TRADE_KEY_NOT_REAL")), "4DA0E6DE5580C328C1CC2D7C037CB8D9");
 //! ```
 
+use bytes::Bytes;
 use tixpay_core::crypto::{constant_time_eq_ignore_ascii_case, md5_hex_upper};
-use tixpay_core::{Secret, SortedParams};
+use tixpay_core::transport::BoxFuture;
+use tixpay_core::{
+    ApiError, Authenticate, Error, Reply, Secret, SignatureSubject, SortedParams, Verdict,
+};
 
-use crate::config::VerifyRule;
+use crate::config::{Config, VerifyRule};
+use crate::error::ErrorCode;
+use crate::types::Fields;
+use crate::wire::{XmlError, parse_xml};
 
 const REPLY_EXCLUDED: &[&str] = &["sign", "leshua", "resp_code"];
 const REPLY_EXCLUDED_COMPAT: &[&str] = &["sign", "leshua", "resp_code", "error_code"];
@@ -68,28 +75,181 @@ fn matches(given: &str, expected: &str) -> bool {
     constant_time_eq_ignore_ascii_case(given.as_bytes(), expected.as_bytes())
 }
 
-/// Checks a reply's `sign` with the trade key under `rule`.
+/// Which fields of a verified reply its signature covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Coverage {
+    /// The manual's rule: every field but `sign`, `leshua` and `resp_code`.
+    Documented,
+    /// A [`VerifyRule::Compatible`] variant that leaves `error_code` out as well: the code
+    /// of a refusal is then not authenticated.
+    WithoutErrorCode,
+}
+
+/// Checks a reply's `sign` with the trade key under `rule`, and says which fields it covers.
+/// `resp_code` is never covered.
 pub fn verify_reply(
     fields: &[(&str, &str)],
     trade_key: &Secret,
     rule: VerifyRule,
-) -> Result<(), String> {
+) -> Result<Coverage, String> {
     let given = given_sign(fields)?;
     if matches(given, &digest(fields, REPLY_EXCLUDED, false, trade_key)) {
-        return Ok(());
+        return Ok(Coverage::Documented);
     }
     if rule == VerifyRule::Compatible {
-        for (excluded, skip_empty) in [
-            (REPLY_EXCLUDED, true),
-            (REPLY_EXCLUDED_COMPAT, false),
-            (REPLY_EXCLUDED_COMPAT, true),
+        for (excluded, skip_empty, coverage) in [
+            (REPLY_EXCLUDED, true, Coverage::Documented),
+            (REPLY_EXCLUDED_COMPAT, false, Coverage::WithoutErrorCode),
+            (REPLY_EXCLUDED_COMPAT, true, Coverage::WithoutErrorCode),
         ] {
             if matches(given, &digest(fields, excluded, skip_empty, trade_key)) {
-                return Ok(());
+                return Ok(coverage);
             }
         }
     }
     Err("sign does not match".to_owned())
+}
+
+/// LeShua's half of every call ([`Authenticate`]): the request is signed inside its form
+/// body before the call (`sign`, so a resend repeats the same signed bytes), and every reply
+/// is verified, bound and judged here, over the bytes received:
+///
+/// 1. a non-2xx status is not a LeShua reply: an HTTP error, not authenticated;
+/// 2. the `<leshua>` document is parsed and its `sign` checked with the trade key; an
+///    unsigned document is accepted only as a protocol refusal, marked not authenticated;
+/// 3. `resp_code` lies outside the signature (the manual excludes `sign`, `leshua`,
+///    `resp_code`), so a signed reply whose `resp_code` says failure is a refusal marked not
+///    authenticated: it can never settle a write;
+/// 4. the reply must echo the ids this operation names ([`Operation::echo`](tixpay_core::Operation::echo)):
+///    `merchant_id`, and the order or refund ids the request carried;
+/// 5. `result_code` ≠ 0 is a business refusal with its `error_code` (retryable for the
+///    documented system-error codes; "processing" leaves the outcome unknown).
+///
+/// The fields handed back exclude what the signature does not cover.
+pub(crate) struct ReplyCheck<'a> {
+    pub(crate) config: &'a Config,
+}
+
+impl Authenticate for ReplyCheck<'_> {
+    type Signed = ();
+    type Output = Fields;
+
+    fn sign(&self, _request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
+        // Signed once, inside the body, when the call was built.
+        Ok(())
+    }
+
+    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<Fields>> {
+        let verdict = match self.judge(&reply) {
+            Ok(fields) => Verdict::Accept(fields),
+            Err(e) => Verdict::Reject(e),
+        };
+        verdict.ready()
+    }
+}
+
+/// `error_code`s the manual lists as the gateway's own failure (服务错误, 系统错误, 系统异常):
+/// the same request may succeed later. Resent only for `Safe` and `Keyed` operations.
+const SYSTEM_ERROR_CODES: &[ErrorCode] = &[
+    ErrorCode::ServiceError,
+    ErrorCode::SystemError,
+    ErrorCode::SystemException,
+];
+
+impl ReplyCheck<'_> {
+    fn judge(&self, reply: &Reply<'_, ()>) -> Result<Fields, Error> {
+        let status = reply.response.status();
+        let body = reply.response.body();
+        if !status.is_success() {
+            return Err(Error::http(status, body, None)
+                .mark_unverified("LeShua signs its XML replies only; this is an HTTP error"));
+        }
+        let mut fields = match parse_xml(body) {
+            Ok(fields) => Fields(fields),
+            Err(XmlError::NotXml(text)) => {
+                return Err(Error::decode(
+                    Some(status),
+                    body,
+                    None,
+                    format!(
+                        "the gateway answered with text, not XML: “{text}” (it says 接口为可用状态 to an empty or malformed request)"
+                    ),
+                ));
+            }
+            Err(XmlError::Malformed(why)) => {
+                return Err(Error::decode(Some(status), body, None, why));
+            }
+        };
+        let resp_code = fields.get("resp_code").unwrap_or_default().to_owned();
+        let resp_msg = fields.get("resp_msg").unwrap_or_default().to_owned();
+        let protocol_refusal = |signed: bool| {
+            Error::api(
+                ApiError::new(
+                    if resp_code.is_empty() {
+                        "resp_code missing"
+                    } else {
+                        resp_code.as_str()
+                    },
+                    resp_msg.as_str(),
+                )
+                .with_detail(serde_json::json!({"layer": "protocol", "signed": signed}))
+                .with_body(body.clone()),
+            )
+        };
+        if fields.non_empty("sign").is_none() {
+            if resp_code == "0" || resp_code.is_empty() {
+                return Err(Error::signature(
+                    SignatureSubject::Response,
+                    "the reply has no sign",
+                ));
+            }
+            // A protocol error may come unsigned; it is reported, but nothing in it is
+            // trusted.
+            return Err(protocol_refusal(false).mark_unverified("the reply is not signed"));
+        }
+        let coverage = verify_reply(
+            &fields.borrowed(),
+            &self.config.trade_key,
+            self.config.verify_rule,
+        )
+        .map_err(|why| Error::signature(SignatureSubject::Response, why))?;
+        let binding = reply
+            .operation
+            .binding(|field| fields.non_empty(field).map(str::to_owned));
+        if resp_code != "0" {
+            return Err(binding.judge_refusal(
+                protocol_refusal(true)
+                    .mark_unverified("resp_code is outside LeShua's reply signature"),
+            ));
+        }
+        let result_code = fields.get("result_code").unwrap_or_default();
+        if result_code != "0" {
+            let code = fields
+                .non_empty("error_code")
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("result_code {result_code}"));
+            let known = ErrorCode::from_code(&code);
+            let api = ApiError::new(code, fields.get("error_msg").unwrap_or_default())
+                .with_detail(serde_json::json!({"layer": "business", "result_code": result_code}))
+                .with_body(body.clone())
+                .retryable(SYSTEM_ERROR_CODES.contains(&known))
+                .outcome_unknown(known == ErrorCode::OrderProcessing);
+            let mut refusal = Error::api(api);
+            if coverage == Coverage::WithoutErrorCode {
+                refusal = refusal.mark_unverified(
+                    "error_code is outside the signature under VerifyRule::Compatible",
+                );
+            }
+            return Err(binding.judge_refusal(refusal));
+        }
+        binding.require()?;
+        // Nothing outside the signature is handed out as verified.
+        fields.0.retain(|(name, _)| {
+            name != "resp_code" && (coverage == Coverage::Documented || name != "error_code")
+        });
+        Ok(fields)
+    }
 }
 
 /// Checks a notification's `sign` with the notify key under `rule`.
@@ -131,12 +291,12 @@ mod tests {
         fields.push(("sign", &sign));
         assert_eq!(
             verify_reply(&fields, &key(), VerifyRule::Documented),
-            Ok(())
+            Ok(Coverage::Documented)
         );
         fields[0].1 = "1";
         assert_eq!(
             verify_reply(&fields, &key(), VerifyRule::Documented),
-            Ok(())
+            Ok(Coverage::Documented)
         );
         // result_code is signed.
         fields[1].1 = "1";
@@ -157,7 +317,15 @@ mod tests {
         assert!(verify_reply(&signed, &key(), VerifyRule::Documented).is_err());
         assert_eq!(
             verify_reply(&signed, &key(), VerifyRule::Compatible),
-            Ok(())
+            Ok(Coverage::WithoutErrorCode)
+        );
+        // Only empties dropped: error_code is still covered.
+        let variant = digest(&fields, REPLY_EXCLUDED, true, &key());
+        let mut signed: Vec<(&str, &str)> = fields.to_vec();
+        signed.push(("sign", &variant));
+        assert_eq!(
+            verify_reply(&signed, &key(), VerifyRule::Compatible),
+            Ok(Coverage::Documented)
         );
         // The wrong key never verifies.
         assert!(verify_reply(&signed, &Secret::new("other"), VerifyRule::Compatible).is_err());

@@ -3,15 +3,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use tixpay_core::{ApiError, Error, HttpClient, Idempotency, NoAuth, Operation, SignatureSubject};
+use tixpay_core::{Error, HttpClient, Idempotency, Operation};
 
-use crate::auth::{request_sign, verify_reply};
+use crate::auth::{ReplyCheck, request_sign};
 use crate::config::Config;
 use crate::types::{
     BarcodePay, Fields, OrderRef, OrderReply, Refund, RefundRef, RefundReply, UnifiedOrder,
 };
-use crate::wire::{XmlError, form_body, parse_xml};
+use crate::wire::form_body;
 
 const PROVIDER: &str = "leshua";
 
@@ -84,17 +83,19 @@ impl Client {
     }
 
     /// Signs and sends one service call; returns the verified reply's fields after the
-    /// protocol and business layers said yes.
+    /// protocol and business layers said yes. `echoes` names the ids the reply must carry
+    /// beyond `merchant_id` (see the README's table of what each reply is bound by).
     async fn call(
         &self,
         service: &'static str,
         params: Vec<(String, String)>,
         idempotency: Idempotency,
+        echoes: impl FnOnce(Operation) -> Operation,
     ) -> Result<Fields, Error> {
         let config = &self.inner.config;
         let context = |e: Error| e.with_provider(PROVIDER).with_operation(service);
         // The nonce is drawn once per call: a retry resends the same signed bytes.
-        let nonce = config.nonce.nonce(32);
+        let nonce = config.nonce.nonce(32).map_err(context)?;
         let mut fields: Vec<(&str, &str)> =
             vec![("service", service), ("merchant_id", &config.merchant_id)];
         fields.extend(params.iter().map(|(n, v)| (n.as_str(), v.as_str())));
@@ -106,40 +107,21 @@ impl Client {
         }
         let sign = request_sign(&fields, &config.trade_key);
         fields.push(("sign", &sign));
-        let op = Operation::post(PROVIDER, service, config.endpoint())
+        let mut op = Operation::post(PROVIDER, service, config.endpoint())
             .header(
                 "content-type",
                 "application/x-www-form-urlencoded; charset=utf-8",
             )?
             .body(form_body(&fields))
-            .idempotency(idempotency);
-        let response = self.inner.http.execute(&op, &NoAuth).await?;
-        let attempts = tixpay_core::Attempts::of(&response);
-        let fields = decode_reply(config, response.status(), response.body())
-            .map_err(|e| after_retry(e, attempts))
-            .map_err(context)?;
-        // A verified reply must be about what was asked: a replayed reply for another
-        // order carries a valid signature too.
-        for name in [
-            "third_order_id",
-            "leshua_order_id",
-            "merchant_refund_id",
-            "leshua_refund_id",
-        ] {
-            let asked = params
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str());
-            if let Some((asked, answered)) =
-                asked.zip(fields.non_empty(name)).filter(|(a, b)| a != b)
-            {
-                return Err(context(Error::signature(
-                    SignatureSubject::Response,
-                    format!("the reply is for {name} {answered}, not {asked}"),
-                )));
-            }
+            .idempotency(idempotency)
+            .echo("merchant_id", config.merchant_id.as_str());
+        if config.require_nonce_echo {
+            op = op.echo("nonce_str", nonce.as_str());
         }
-        Ok(fields)
+        self.inner
+            .http
+            .execute(&echoes(op), &ReplyCheck { config })
+            .await
     }
 
     /// `get_tdcode` (统一下单): a QR / JSAPI / cashier / mini-program payment.
@@ -150,9 +132,12 @@ impl Client {
         const SERVICE: &str = "get_tdcode";
         order.validate().map_err(|e| refuse(SERVICE, e))?;
         let idempotency = Idempotency::Keyed(order.third_order_id.clone());
-        self.call(SERVICE, order.fields(), idempotency)
-            .await
-            .map(OrderReply::from_fields)
+        let id = order.third_order_id.clone();
+        self.call(SERVICE, order.fields(), idempotency, |op| {
+            op.echo("third_order_id", id)
+        })
+        .await
+        .map(OrderReply::from_fields)
     }
 
     /// `upload_authcode` (条码支付): charge the customer's payment code. The reply's status
@@ -170,9 +155,12 @@ impl Client {
         const SERVICE: &str = "upload_authcode";
         pay.validate().map_err(|e| refuse(SERVICE, e))?;
         let idempotency = Idempotency::Keyed(pay.third_order_id.clone());
-        self.call(SERVICE, pay.fields(), idempotency)
-            .await
-            .map(OrderReply::from_fields)
+        let id = pay.third_order_id.clone();
+        self.call(SERVICE, pay.fields(), idempotency, |op| {
+            op.echo("third_order_id", id)
+        })
+        .await
+        .map(OrderReply::from_fields)
     }
 
     /// `query_status` (交易结果查询). Safe to retry.
@@ -188,10 +176,12 @@ impl Client {
         const SERVICE: &str = "query_status";
         order.validate().map_err(|e| refuse(SERVICE, e))?;
         let (name, id) = order.field();
+        // query_status documents both ids in its reply.
         self.call(
             SERVICE,
             vec![(name.to_owned(), id.to_owned())],
             Idempotency::Safe,
+            |op| op.echo(name, id),
         )
         .await
         .map(OrderReply::from_fields)
@@ -216,30 +206,32 @@ impl Client {
             SERVICE,
             vec![(name.to_owned(), id.to_owned())],
             Idempotency::Keyed(id.to_owned()),
+            |op| echo_order(op, order),
         )
         .await
         .map(OrderReply::from_fields)
     }
 
     /// `unified_refund` (退款): refund all or part of a paid order. Keyed by
-    /// `merchant_refund_id`: after a timeout the same request is resent; a repeat that
-    /// LeShua already recorded is answered -5103 (商户退款 id 已存在), surfaced as a provider
-    /// error so you can [`Client::query_refund`].
+    /// `merchant_refund_id`: after a timeout the same request is resent. Any refusal of such
+    /// a resend (-5103 商户退款 id 已存在, or -20023 because the first attempt took the
+    /// balance) is outcome-unknown, as is a refusal that is not fully signed: query with
+    /// [`Client::query_refund`] before acting. The reply must echo `merchant_refund_id`.
     ///
     /// ```no_run
     /// # async fn run(client: tixpay_leshua::Client) -> Result<(), tixpay_core::Error> {
     /// use tixpay_core::Fen;
-    /// use tixpay_leshua::{ErrorCode, OrderRef, Refund, RefundRef};
+    /// use tixpay_leshua::{OrderRef, Refund, RefundRef};
     /// let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(20_000));
     /// match client.refund(&refund).await {
     ///     Ok(reply) => println!("refund {:?}", reply.status),
-    ///     Err(e) if ErrorCode::from_error(&e) == Some(ErrorCode::DuplicateRefundId) => {
+    ///     Err(e) if e.is_outcome_unknown() => {
     ///         let known = client
     ///             .query_refund(&refund.order, &RefundRef::MerchantRefundId("R1".into()))
     ///             .await?;
-    ///         println!("already requested: {:?}", known.status);
+    ///         println!("the refund may exist: {:?}", known.status);
     ///     }
-    ///     Err(e) => return Err(e),
+    ///     Err(e) => return Err(e), // LeShua refused this refund
     /// }
     /// # Ok(()) }
     /// ```
@@ -247,9 +239,12 @@ impl Client {
         const SERVICE: &str = "unified_refund";
         refund.check().map_err(|e| refuse(SERVICE, e))?;
         let idempotency = Idempotency::Keyed(refund.merchant_refund_id.clone());
-        self.call(SERVICE, refund.fields(), idempotency)
-            .await
-            .map(RefundReply::from_fields)
+        let refund_id = refund.merchant_refund_id.clone();
+        self.call(SERVICE, refund.fields(), idempotency, |op| {
+            echo_order(op, &refund.order).echo("merchant_refund_id", refund_id)
+        })
+        .await
+        .map(RefundReply::from_fields)
     }
 
     /// `unified_query_refund` (退款查询). Safe to retry.
@@ -280,6 +275,17 @@ impl Client {
                 (r_name.to_owned(), r_id.to_owned()),
             ],
             Idempotency::Safe,
+            |op| {
+                let op = echo_order(op, order);
+                // Public clients read leshua_refund_id from this reply; merchant_refund_id
+                // is not confirmed.
+                match refund {
+                    RefundRef::LeshuaRefundId(id) => op.echo("leshua_refund_id", id.as_str()),
+                    RefundRef::MerchantRefundId(id) => {
+                        op.echo_if_present("merchant_refund_id", id.as_str())
+                    }
+                }
+            },
         )
         .await
         .map(RefundReply::from_fields)
@@ -303,7 +309,9 @@ impl Client {
         if let Some(id) = app_up_identifier {
             params.push(("app_up_identifier".to_owned(), id.to_owned()));
         }
-        let fields = self.call(SERVICE, params, Idempotency::Safe).await?;
+        let fields = self
+            .call(SERVICE, params, Idempotency::Safe, |op| op)
+            .await?;
         Ok(UserIdReply {
             user_id: fields.string("user_id"),
             fields,
@@ -329,7 +337,9 @@ impl Client {
         if let Some(appid) = appid {
             params.push(("appid".to_owned(), appid.to_owned()));
         }
-        let fields = self.call(SERVICE, params, Idempotency::Safe).await?;
+        let fields = self
+            .call(SERVICE, params, Idempotency::Safe, |op| op)
+            .await?;
         Ok(OpenIdReply {
             openid: fields
                 .string("openid")
@@ -339,84 +349,15 @@ impl Client {
     }
 }
 
-/// Codes that answer a repeated key: after an earlier attempt that may have been processed
-/// they mean "already done", not "refused". `-4004` (订单正在处理中) never settles anything.
-const DUPLICATE_CODES: &[&str] = &["-20026", "-1006", "-5103"];
-
-fn after_retry(e: Error, attempts: tixpay_core::Attempts) -> Error {
-    let Some(api) = e.as_api() else { return e };
-    let unsettled = api.code == "-4004"
-        || (attempts.earlier_may_have_been_sent && DUPLICATE_CODES.contains(&api.code.as_str()));
-    if unsettled {
-        Error::api(api.clone().outcome_unknown(true))
-    } else {
-        e
+/// Every reply echoes `third_order_id` (the manual's common envelope); `leshua_order_id` is
+/// documented only in `query_status`'s reply, so elsewhere it is compared when present.
+fn echo_order(op: Operation, order: &OrderRef) -> Operation {
+    match order {
+        OrderRef::ThirdOrderId(id) => op.echo("third_order_id", id.as_str()),
+        OrderRef::LeshuaOrderId(id) => op.echo_if_present("leshua_order_id", id.as_str()),
     }
 }
 
 fn refuse(service: &'static str, e: Error) -> Error {
     e.with_provider(PROVIDER).with_operation(service)
-}
-
-/// Verifies and judges a reply: signature first, then `resp_code`, then `result_code`.
-pub(crate) fn decode_reply(
-    config: &Config,
-    status: http::StatusCode,
-    body: &Bytes,
-) -> Result<Fields, Error> {
-    if !status.is_success() {
-        return Err(Error::http(status, body, None));
-    }
-    let fields = match parse_xml(body) {
-        Ok(fields) => Fields(fields),
-        Err(XmlError::NotXml(text)) => {
-            return Err(Error::decode(
-                Some(status),
-                body,
-                None,
-                format!(
-                    "the gateway answered with text, not XML: “{text}” (it says 接口为可用状态 to an empty or malformed request)"
-                ),
-            ));
-        }
-        Err(XmlError::Malformed(why)) => return Err(Error::decode(Some(status), body, None, why)),
-    };
-    let resp_code = fields.get("resp_code").unwrap_or_default();
-    let signed = fields.non_empty("sign").is_some();
-    if signed {
-        verify_reply(&fields.borrowed(), &config.trade_key, config.verify_rule)
-            .map_err(|why| Error::signature(SignatureSubject::Response, why))?;
-    } else if resp_code == "0" || resp_code.is_empty() {
-        return Err(Error::signature(
-            SignatureSubject::Response,
-            "the reply has no sign",
-        ));
-    }
-    if resp_code != "0" {
-        // A protocol error may come unsigned; it is reported but no field of it is trusted.
-        let api = ApiError::new(
-            if resp_code.is_empty() {
-                "resp_code missing"
-            } else {
-                resp_code
-            },
-            fields.get("resp_msg").unwrap_or_default(),
-        )
-        .with_detail(serde_json::json!({"layer": "protocol", "signed": signed}))
-        .with_body(body.clone())
-        .outcome_unknown(!signed);
-        return Err(Error::api(api));
-    }
-    let result_code = fields.get("result_code").unwrap_or_default();
-    if result_code != "0" {
-        let code = fields
-            .non_empty("error_code")
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("result_code {result_code}"));
-        let api = ApiError::new(code, fields.get("error_msg").unwrap_or_default())
-            .with_detail(serde_json::json!({"layer": "business", "result_code": result_code}))
-            .with_body(body.clone());
-        return Err(Error::api(api));
-    }
-    Ok(fields)
 }

@@ -57,6 +57,7 @@ pub struct Config {
     pub(crate) nonce: SharedNonce,
     pub(crate) clock: SharedClock,
     pub(crate) verify_rule: VerifyRule,
+    pub(crate) require_nonce_echo: bool,
 }
 
 impl fmt::Debug for Config {
@@ -67,6 +68,7 @@ impl fmt::Debug for Config {
             .field("notify_key", &self.notify_key)
             .field("base_url", &self.base_url)
             .field("verify_rule", &self.verify_rule)
+            .field("require_nonce_echo", &self.require_nonce_echo)
             .finish()
     }
 }
@@ -108,6 +110,7 @@ impl Config {
             nonce: Arc::new(RandomNonce),
             clock: Arc::new(SystemClock),
             verify_rule: VerifyRule::Documented,
+            require_nonce_echo: false,
         }
     }
 
@@ -147,6 +150,18 @@ impl Config {
     #[must_use]
     pub fn verify_rule(mut self, rule: VerifyRule) -> Self {
         self.verify_rule = rule;
+        self
+    }
+
+    /// Require every reply to echo the request's `nonce_str` (default off).
+    ///
+    /// Every reply carries a `nonce_str`, but the manual does not say that it is the
+    /// request's: the check is off unless you have seen your gateway echo it. Turned on, it
+    /// binds each reply to its request, so a captured reply for the same order (an older
+    /// `query_status`) can no longer be replayed. The sandbox echoes it.
+    #[must_use]
+    pub fn require_nonce_echo(mut self, on: bool) -> Self {
+        self.require_nonce_echo = on;
         self
     }
 

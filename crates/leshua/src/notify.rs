@@ -88,7 +88,7 @@ impl Notification {
         }
     }
 
-    /// Every field, as received.
+    /// Every signed field, as received.
     pub fn fields(&self) -> &Fields {
         match self {
             Self::Payment(p) => &p.fields,
@@ -118,7 +118,10 @@ pub struct PaymentNotification {
     pub sub_merchant_id: Option<String>,
     /// `attach`.
     pub attach: Option<String>,
-    /// Every field, as received.
+    /// `error_code`, **not covered by the signature** (LeShua's notification rule leaves it
+    /// out): anyone on the path could have changed it. Never decide anything on it.
+    pub unverified_error_code: Option<String>,
+    /// Every signed field, as received (`error_code`, which is not signed, is left out).
     pub fields: Fields,
 }
 
@@ -143,7 +146,9 @@ pub struct RefundNotification {
     pub refund_time: Option<String>,
     /// `failure_reason`.
     pub failure_reason: Option<String>,
-    /// Every field, as received.
+    /// `error_code`, **not covered by the signature**: never decide anything on it.
+    pub unverified_error_code: Option<String>,
+    /// Every signed field, as received (`error_code`, which is not signed, is left out).
     pub fields: Fields,
 }
 
@@ -169,7 +174,7 @@ impl NotificationParser {
     /// signs inside the XML.
     pub fn parse(&self, _headers: &http::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
         let context = |e: Error| e.with_provider(PROVIDER).with_operation(OPERATION);
-        let fields = match parse_xml(body) {
+        let mut fields = match parse_xml(body) {
             Ok(f) => Fields(f),
             Err(XmlError::NotXml(text)) => {
                 return Err(context(Error::decode(
@@ -210,6 +215,10 @@ impl NotificationParser {
                     "missing status",
                 ))
             })?;
+        // The signature does not cover error_code: it is kept apart, never among the
+        // verified fields.
+        let unverified_error_code = fields.string("error_code");
+        fields.0.retain(|(name, _)| name != "error_code");
         let is_refund = fields.non_empty("merchant_refund_id").is_some()
             || fields.non_empty("leshua_refund_id").is_some();
         Ok(if is_refund {
@@ -223,6 +232,7 @@ impl NotificationParser {
                 total_amount: fields.fen("total_amount"),
                 refund_time: fields.string("refund_time"),
                 failure_reason: fields.string("failure_reason"),
+                unverified_error_code,
                 fields,
             })
         } else {
@@ -237,6 +247,7 @@ impl NotificationParser {
                 pay_time,
                 sub_merchant_id: fields.string("sub_merchant_id"),
                 attach: fields.string("attach"),
+                unverified_error_code,
                 fields,
             })
         })

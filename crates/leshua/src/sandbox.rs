@@ -188,6 +188,8 @@ impl LeshuaSandbox {
     }
 
     /// A client configuration for this sandbox.
+    /// The sandbox echoes each request's `nonce_str`, so this configuration also requires
+    /// it ([`Config::require_nonce_echo`]): every reply is bound to its request.
     pub fn config(&self) -> Config {
         let o = &self.simulator.options;
         Config::new(
@@ -197,6 +199,7 @@ impl LeshuaSandbox {
         )
         .base_url(self.uri())
         .clock(Arc::clone(&o.clock))
+        .require_nonce_echo(true)
     }
 
     /// The customer paid: a paying order becomes 2 and its notification is sent.
@@ -295,6 +298,18 @@ impl Simulator {
 
     fn fail(&self, fields: &BTreeMap<String, String>, code: &str, msg: &str) -> SandboxResponse {
         let mut reply = self.base(fields);
+        // A refusal echoes the ids it was asked about, as the manual's business-error
+        // sample does with third_order_id.
+        for name in [
+            "third_order_id",
+            "leshua_order_id",
+            "merchant_refund_id",
+            "leshua_refund_id",
+        ] {
+            if let Some(v) = fields.get(name).filter(|v| !v.is_empty()) {
+                reply.push((name.into(), v.clone()));
+            }
+        }
         reply.push(("result_code".into(), "1".into()));
         reply.push(("error_code".into(), code.into()));
         reply.push(("error_msg".into(), msg.into()));

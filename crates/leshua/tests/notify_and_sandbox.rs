@@ -105,6 +105,43 @@ fn refund_notification_verifies_and_parses() {
 }
 
 #[test]
+fn a_refund_notification_with_only_one_refund_id_is_still_a_refund() {
+    for keep in ["merchant_refund_id", "leshua_refund_id"] {
+        let fields: Vec<(&str, &str)> = REFUND
+            .iter()
+            .copied()
+            .filter(|(k, _)| !matches!(*k, "merchant_refund_id" | "leshua_refund_id") || *k == keep)
+            .collect();
+        let event = NotificationParser::new(&config())
+            .parse(&http::HeaderMap::new(), notification(&fields).as_bytes())
+            .unwrap();
+        assert!(
+            matches!(event, Notification::Refund(_)),
+            "{keep}: {event:?}"
+        );
+    }
+}
+
+#[test]
+fn the_unsigned_error_code_is_kept_apart_from_the_verified_fields() {
+    // error_code is outside the notification signature: rewriting it keeps the signature
+    // valid, so it must never be handed out as verified.
+    let body = notification(PAYMENT).replace(
+        "<error_code><![CDATA[0]]></error_code>",
+        "<error_code><![CDATA[-2125]]></error_code>",
+    );
+    let event = NotificationParser::new(&config())
+        .parse(&http::HeaderMap::new(), body.as_bytes())
+        .unwrap();
+    let Notification::Payment(p) = &event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(p.unverified_error_code.as_deref(), Some("-2125"));
+    assert_eq!(event.fields().get("error_code"), None);
+    assert_eq!(p.status, OrderStatus::Paid);
+}
+
+#[test]
 fn notifications_fail_closed() {
     let parser = NotificationParser::new(&config());
     // Signed with the trade key instead of the notify key.

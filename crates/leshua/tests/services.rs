@@ -95,15 +95,22 @@ fn ok_envelope<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     f
 }
 
+/// A signed business refusal about order `T1` (the manual's sample echoes `third_order_id`).
 fn business_error(code: &str, msg: &str) -> String {
-    signed_reply(&[
+    business_error_echoing(code, msg, &[("third_order_id", "T1")])
+}
+
+fn business_error_echoing(code: &str, msg: &str, echo: &[(&str, &str)]) -> String {
+    let mut fields = vec![
         ("resp_code", "0"),
         ("result_code", "1"),
         ("merchant_id", "0000000018"),
         ("error_code", code),
         ("error_msg", msg),
         ("nonce_str", "x"),
-    ])
+    ];
+    fields.extend_from_slice(echo);
+    signed_reply(&fields)
 }
 
 #[tokio::test]
@@ -147,8 +154,11 @@ async fn duplicate_refund_id_is_surfaced() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string(business_error("-5103", "商户退款 id 已存在")),
+            ResponseTemplate::new(200).set_body_string(business_error_echoing(
+                "-5103",
+                "商户退款 id 已存在",
+                &[("third_order_id", "T1"), ("merchant_refund_id", "R1")],
+            )),
         )
         .mount(&server)
         .await;
@@ -161,6 +171,10 @@ async fn duplicate_refund_id_is_surfaced() {
     assert_eq!(layer(&err), Some(Layer::Business));
     assert_eq!(err.operation(), Some("unified_refund"));
     assert!(err.to_string().contains("-5103"), "{err}");
+    assert!(
+        !err.is_outcome_unknown(),
+        "signed, bound, first attempt: an answer"
+    );
 }
 
 #[tokio::test]
@@ -212,8 +226,11 @@ async fn get_tdcode_native_and_jsapi() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string(business_error("-1041", "超出单笔支付限额,无法支付")),
+            ResponseTemplate::new(200).set_body_string(business_error_echoing(
+                "-1041",
+                "超出单笔支付限额,无法支付",
+                &[("third_order_id", "NL2019032218253280439")],
+            )),
         )
         .mount(&server)
         .await;
@@ -243,6 +260,7 @@ async fn get_tdcode_native_and_jsapi() {
         &server,
         body,
         signed_reply(&ok_envelope(&[
+            ("third_order_id", "T2"),
             ("jspay_info", r#"{"tradeNO":"2024"}"#),
             ("leshua_order_id", "1"),
         ])),
@@ -277,7 +295,11 @@ async fn upload_authcode_query_close() {
             "service=upload_authcode&merchant_id=0000000018&auth_code=134512341234123412&third_order_id=T3&amount=100&nonce_str={NONCE}&sign={}",
             request_sign(&form)
         ),
-        signed_reply(&ok_envelope(&[("status", "0"), ("leshua_order_id", "9")])),
+        signed_reply(&ok_envelope(&[
+            ("third_order_id", "T3"),
+            ("status", "0"),
+            ("leshua_order_id", "9"),
+        ])),
     )
     .await;
     let reply = client(&server)
@@ -300,6 +322,7 @@ async fn upload_authcode_query_close() {
             request_sign(&form)
         ),
         signed_reply(&ok_envelope(&[
+            ("third_order_id", "T3"),
             ("status", "2"),
             ("amount", "100"),
             ("pay_time", "20180820191919"),
@@ -316,6 +339,11 @@ async fn upload_authcode_query_close() {
     assert_eq!(reply.amount, Some(Fen::new(100)));
     assert_eq!(reply.pay_time.as_deref(), Some("20180820191919"));
     assert_eq!(reply.fields.get("brand_new_field"), Some("kept"));
+    assert_eq!(
+        reply.fields.get("resp_code"),
+        None,
+        "resp_code is not signed, so not handed out as verified"
+    );
 
     let server = MockServer::start().await;
     let form = [
@@ -359,7 +387,13 @@ async fn refund_query_userid_openid() {
             "service=unified_query_refund&merchant_id=0000000018&third_order_id=T1&merchant_refund_id=R1&nonce_str={NONCE}&sign={}",
             request_sign(&form)
         ),
-        signed_reply(&ok_envelope(&[("status", "11"), ("refund_amount", "100"), ("refund_time", "2024-01-01 10:00:00")])),
+        signed_reply(&ok_envelope(&[
+            ("third_order_id", "T1"),
+            ("merchant_refund_id", "R1"),
+            ("status", "11"),
+            ("refund_amount", "100"),
+            ("refund_time", "2024-01-01 10:00:00"),
+        ])),
     )
     .await;
     let reply = client(&server)
@@ -463,7 +497,11 @@ async fn a_well_formed_reply_with_a_bad_signature_is_an_error() {
 #[tokio::test]
 async fn compatible_rule_is_opt_in() {
     // A reply signed the way some clients verify: empties dropped.
-    let fields = ok_envelope(&[("status", "2"), ("sub_openid", "")]);
+    let fields = ok_envelope(&[
+        ("third_order_id", "T1"),
+        ("status", "2"),
+        ("sub_openid", ""),
+    ]);
     let mut p = SortedParams::new();
     for (k, v) in &fields {
         p.push(*k, *v);
@@ -509,6 +547,7 @@ async fn xml_edge_cases() {
         ("merchant_id", "0000000018"),
         ("result_code", "0"),
         ("empty_one", ""),
+        ("third_order_id", "T1"),
         ("resp_code", "0"),
     ]);
     let server = MockServer::start().await;
@@ -671,14 +710,329 @@ async fn a_duplicate_id_after_a_timed_out_attempt_leaves_the_outcome_unknown() {
         err.is_outcome_unknown(),
         "the first attempt may have refunded: {err:?}"
     );
-    // Without an earlier attempt, -5103 is a plain refusal; -4004 never settles anything.
-    let err = reply_with(&business_error("-5103", "商户退款 id 已存在")).await;
+    // Without an earlier attempt, a bound refusal is an answer; -4004 never settles anything.
+    let err = refund_replied_with(&business_error_echoing(
+        "-5103",
+        "商户退款 id 已存在",
+        &[("third_order_id", "T1"), ("merchant_refund_id", "R1")],
+    ))
+    .await;
     assert!(!err.is_outcome_unknown());
     let err = reply_with(&business_error("-4004", "订单正在处理中")).await;
     assert!(err.is_outcome_unknown());
-    let err = reply_with("<leshua><resp_code>-1</resp_code><resp_msg>x</resp_msg></leshua>").await;
+}
+
+/// `refund(T1, R1, ¥0.01)` answered with `body`, on a client that does not retry.
+async fn refund_replied_with(body: &str) -> tixpay_core::Error {
+    refund_replied_with_config(body, |c| c).await
+}
+
+async fn refund_replied_with_config(
+    body: &str,
+    adjust: impl FnOnce(Config) -> Config,
+) -> tixpay_core::Error {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(body.to_owned()))
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder()
+        .retry_policy(tixpay_core::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    Client::with_http_client(adjust(config(&server)), http)
+        .refund(&refund)
+        .await
+        .unwrap_err()
+}
+
+/// A genuine refund acceptance for T1 / R1, as LeShua signs it.
+fn genuine_refund_reply(resp_code: &str) -> String {
+    signed_reply(&[
+        ("resp_code", resp_code),
+        ("result_code", "0"),
+        ("merchant_id", "0000000018"),
+        ("nonce_str", "n"),
+        ("third_order_id", "T1"),
+        ("leshua_order_id", "L1"),
+        ("merchant_refund_id", "R1"),
+        ("leshua_refund_id", "LR1"),
+        ("status", "10"),
+        ("refund_amount", "1"),
+    ])
+}
+
+#[tokio::test]
+async fn an_unsigned_resp_code_never_turns_a_refund_into_a_final_refusal() {
+    // The reply is genuine and signed; only resp_code, which the signature does not cover,
+    // was rewritten on the way. The refund exists: the error must not say "refused".
+    let genuine = genuine_refund_reply("0");
+    let tampered = genuine.replace(
+        "<resp_code><![CDATA[0]]></resp_code>",
+        "<resp_code><![CDATA[-1]]></resp_code>",
+    );
+    assert_ne!(genuine, tampered);
+    let err = refund_replied_with(&tampered).await;
+    assert_eq!(layer(&err), Some(Layer::Protocol));
     assert!(
         err.is_outcome_unknown(),
-        "an unsigned protocol error settles nothing"
+        "a rewritten resp_code settled a refund: {err}"
     );
+    assert!(
+        err.unverified_reason()
+            .is_some_and(|r| r.contains("resp_code"))
+    );
+
+    // On a read it is a refusal, marked as not authenticated.
+    let query = signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", "2")])).replace(
+        "<resp_code><![CDATA[0]]></resp_code>",
+        "<resp_code><![CDATA[-1]]></resp_code>",
+    );
+    let err = reply_with(&query).await;
+    assert!(!err.is_outcome_unknown());
+    assert!(err.unverified_reason().is_some());
+}
+
+#[tokio::test]
+async fn an_unsigned_refusal_of_a_refund_is_outcome_unknown() {
+    let err = refund_replied_with(
+        "<leshua><resp_code>-1</resp_code><resp_msg>参数格式错误</resp_msg></leshua>",
+    )
+    .await;
+    assert_eq!(err.api_code(), Some("-1"));
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.to_string().contains("not signed"), "{err}");
+    // An HTML error page from a proxy is no LeShua answer either.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(403).set_body_string("<html>forbidden</html>"))
+        .mount(&server)
+        .await;
+    let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    let err = client(&server).refund(&refund).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Http { .. }));
+    assert!(err.is_outcome_unknown(), "{err}");
+}
+
+#[tokio::test]
+async fn a_refusal_whose_signature_is_present_but_wrong_is_a_signature_error() {
+    let forged = business_error_echoing(
+        "-20023",
+        "订单可退余额不足",
+        &[("third_order_id", "T1"), ("merchant_refund_id", "R1")],
+    )
+    .replace("-20023", "-20019");
+    let err = refund_replied_with(&forged).await;
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert!(err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn a_genuine_reply_to_another_operation_is_refused() {
+    // query_userid's genuine reply carries no refund id: it proves nothing about a refund.
+    let userid = signed_reply(&ok_envelope(&[("user_id", "U123")]));
+    let err = refund_replied_with(&userid).await;
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert!(err.to_string().contains("does not echo"), "{err}");
+    // An earlier query_status reply for the same order, status Paid: not a refund's answer.
+    let status = signed_reply(&ok_envelope(&[
+        ("third_order_id", "T1"),
+        ("leshua_order_id", "L1"),
+        ("status", "2"),
+        ("amount", "100"),
+    ]));
+    let err = refund_replied_with(&status).await;
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert!(err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn a_genuine_reply_to_another_order_or_an_earlier_refund_is_refused() {
+    // The genuine acceptance of refund R1, replayed to a request for refund R2.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(genuine_refund_reply("0")))
+        .mount(&server)
+        .await;
+    let r2 = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R2", Fen::new(1));
+    let err = client(&server).refund(&r2).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert!(err.to_string().contains("R1"), "{err}");
+    // ... and to a refund of another order.
+    let other = Refund::new(OrderRef::ThirdOrderId("T9".into()), "R1", Fen::new(1));
+    let err = client(&server).refund(&other).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    // ... and for another merchant.
+    let foreign = genuine_refund_reply("0");
+    let err = refund_replied_with_config(&foreign, |c| {
+        Config::new("0000000099", Secret::new(KEY), Secret::new("n"))
+            .base_url(c.endpoint().trim_end_matches(tixpay_leshua::GATEWAY_PATH))
+    })
+    .await;
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    // The genuine reply to this very refund is accepted.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(genuine_refund_reply("0")))
+        .mount(&server)
+        .await;
+    let r1 = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    let reply = client(&server).refund(&r1).await.unwrap();
+    assert_eq!(reply.leshua_refund_id.as_deref(), Some("LR1"));
+}
+
+#[tokio::test]
+async fn a_refusal_that_does_not_echo_the_refund_settles_nothing() {
+    // Signed, but without merchant_refund_id: which refund it refuses is not proven.
+    let err = refund_replied_with(&business_error("-20023", "订单可退余额不足")).await;
+    assert_eq!(err.api_code(), Some("-20023"));
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.to_string().contains("merchant_refund_id"), "{err}");
+    // A read's refusal without the optional echo is still an answer.
+    let err = reply_with(&business_error("-20004", "乐刷订单不存在")).await;
+    assert!(!err.is_outcome_unknown(), "{err}");
+}
+
+#[tokio::test]
+async fn an_unsigned_error_code_under_the_compatible_rule_settles_nothing() {
+    // Signed by a variant that leaves error_code out: the code can be rewritten.
+    let fields = [
+        ("resp_code", "0"),
+        ("result_code", "1"),
+        ("merchant_id", "0000000018"),
+        ("third_order_id", "T1"),
+        ("merchant_refund_id", "R1"),
+        ("error_code", "-20023"),
+        ("error_msg", "订单可退余额不足"),
+    ];
+    let mut p = SortedParams::new();
+    for (k, v) in &fields {
+        p.push(*k, *v);
+    }
+    let sign = md5_hex_upper(
+        p.exclude(&["sign", "leshua", "resp_code", "error_code"])
+            .to_string_with_suffix("key", KEY)
+            .as_bytes(),
+    );
+    let mut xml = String::from("<leshua>");
+    for (k, v) in &fields {
+        xml.push_str(&format!("<{k}>{v}</{k}>"));
+    }
+    xml.push_str(&format!("<sign>{sign}</sign></leshua>"));
+    let err = refund_replied_with_config(&xml, |c| c.verify_rule(VerifyRule::Compatible)).await;
+    assert_eq!(err.api_code(), Some("-20023"));
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.to_string().contains("error_code"), "{err}");
+}
+
+#[tokio::test]
+async fn system_error_codes_are_retried_for_reads_and_keyed_writes() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(business_error("-20010", "系统错误")),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(signed_reply(&ok_envelope(&[
+                ("third_order_id", "T1"),
+                ("status", "2"),
+            ]))),
+        )
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder()
+        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
+        .build()
+        .unwrap();
+    let c = Client::with_http_client(config(&server), http);
+    let reply = c
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Paid));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].body, received[1].body, "the same signed bytes");
+    // A plain refusal is not retried.
+    let err = reply_with(&business_error("-20004", "乐刷订单不存在")).await;
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn the_nonce_echo_binds_a_reply_to_its_request_when_required() {
+    // The reply echoes a nonce other than ours (a replayed query_status reply).
+    let replayed = signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", "0")]));
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(replayed))
+        .mount(&server)
+        .await;
+    let strict = Client::with_http_client(
+        config(&server).require_nonce_echo(true),
+        HttpClient::new().unwrap(),
+    );
+    let err = strict
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nonce_str"), "{err}");
+    // Off by default: the manual does not confirm the echo.
+    assert!(
+        client(&server)
+            .query_order(&OrderRef::ThirdOrderId("T1".into()))
+            .await
+            .is_ok()
+    );
+    // Echoed: accepted.
+    let echoed = signed_reply(&[
+        ("resp_code", "0"),
+        ("result_code", "0"),
+        ("merchant_id", "0000000018"),
+        ("nonce_str", NONCE),
+        ("third_order_id", "T1"),
+        ("status", "0"),
+    ]);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(echoed))
+        .mount(&server)
+        .await;
+    let strict = Client::with_http_client(
+        config(&server).require_nonce_echo(true),
+        HttpClient::new().unwrap(),
+    );
+    assert!(
+        strict
+            .query_order(&OrderRef::ThirdOrderId("T1".into()))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_failing_nonce_source_stops_the_call_before_sending() {
+    #[derive(Debug)]
+    struct Broken;
+    impl tixpay_core::NonceSource for Broken {
+        fn nonce(&self, _len: usize) -> Result<String, tixpay_core::Error> {
+            Err(tixpay_core::Error::new(ErrorKind::Crypto {
+                message: "the operating system's random number generator failed".into(),
+            }))
+        }
+    }
+    let server = MockServer::start().await;
+    let c = Client::with_http_client(
+        config(&server).nonce_source(Arc::new(Broken)),
+        HttpClient::new().unwrap(),
+    );
+    let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    let err = c.refund(&refund).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Crypto { .. }), "{err:?}");
+    assert!(!err.may_have_been_sent());
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

@@ -14,7 +14,10 @@ use std::fmt;
 
 use bytes::Bytes;
 use tixpay_core::crypto::{self, HmacAlgorithm, HmacKey};
-use tixpay_core::{Authenticate, Clock, Error, SharedClock, datetime};
+use tixpay_core::transport::BoxFuture;
+use tixpay_core::{Authenticate, Clock, Error, Reply, SharedClock, Verdict, datetime};
+
+use crate::wire;
 
 /// The `uri` notifications are signed over.
 pub const NOTIFY_URI: &str = "/openapi/index.php?method=notify";
@@ -125,8 +128,51 @@ pub(crate) struct RequestAuth {
     pub(crate) clock: SharedClock,
 }
 
-impl Authenticate for RequestAuth {
-    fn authenticate(&self, request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
+/// One Lianhe call, both halves ([`Authenticate`]): each attempt is signed with the `LH`
+/// scheme, and each reply is bound and judged.
+///
+/// **Lianhe signs nothing it sends back.** Its replies carry no signature, so they are
+/// authenticated by the TLS connection alone, answers and refusals alike: a refusal is no
+/// less trustworthy than a success, and is taken as Lianhe's answer (unlike the providers
+/// that sign their replies, where an unsigned refusal settles nothing). What can still be
+/// checked is checked: every reply must echo the configured `partnerId`, and the order ids
+/// the operation names (`body.LHOrderId` in the answers that document it, `body.orderId`
+/// when present), so a misrouted or replayed reply for another order is refused.
+pub(crate) struct Exchange<'a> {
+    pub(crate) auth: &'a RequestAuth,
+    /// The `code`s that mean success for this method (`queryOrder` also answers 200).
+    pub(crate) success: &'a [i64],
+}
+
+impl Authenticate for Exchange<'_> {
+    type Signed = ();
+    type Output = wire::Reply;
+
+    fn sign(&self, request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
+        self.auth.sign(request)
+    }
+
+    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<wire::Reply>> {
+        let verdict = match wire::parse(&reply.response) {
+            Err(e) => Verdict::Reject(e),
+            Ok(parsed) => {
+                let binding = reply.operation.binding(|field| parsed.head.echoed(field));
+                if parsed.is_success(self.success) {
+                    match binding.require() {
+                        Ok(()) => Verdict::Accept(parsed),
+                        Err(e) => Verdict::Reject(e),
+                    }
+                } else {
+                    Verdict::Reject(binding.judge_refusal(parsed.api_error()))
+                }
+            }
+        };
+        verdict.ready()
+    }
+}
+
+impl RequestAuth {
+    fn sign(&self, request: &mut http::Request<Bytes>) -> Result<(), Error> {
         let date = datetime::format_http_date(self.clock.now_seconds());
         let uri = request
             .uri()

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use serde::Serialize;
 use tixpay_core::{Error, HttpClient, Idempotency, Operation};
 
-use crate::auth::{RequestAuth, Signer};
+use crate::auth::{Exchange, RequestAuth, Signer};
 use crate::config::Config;
 use crate::error::{CODE_QUERY_SUCCESS, CODE_SUCCESS};
 use crate::types::{
-    CancelAccepted, CancelOrder, CancelOutcome, CancelRefused, CreateOrder, GetTeam, NewOrder,
-    OrderInfo, OrderReceipt, OrderStatus, PayOrder, Product, ProductPage, QueryOrder, RefundStatus,
+    CancelOrder, CancelOutcome, CancelRefused, CreateOrder, GetTeam, NewOrder, OrderInfo,
+    OrderReceipt, OrderStatus, PayOrder, Product, ProductPage, QueryOrder, RefundStatus,
     ResendVoucher, Voucher,
 };
 use crate::wire;
@@ -75,11 +75,15 @@ impl Client {
         &self.inner.config
     }
 
+    /// Signs and sends one method; returns the reply once it is bound to the request (the
+    /// configured `partnerId` and the ids `echoes` names) and its `code` is one of `success`.
     async fn call<T: Serialize>(
         &self,
         method: &'static str,
         body: &T,
         idempotency: Idempotency,
+        success: &[i64],
+        echoes: impl FnOnce(Operation) -> Operation,
     ) -> Result<wire::Reply, Error> {
         let config = &self.inner.config;
         let bytes = wire::encode(config.partner_id, body, config.legacy_envelope_fields)
@@ -87,9 +91,21 @@ impl Client {
         let op = Operation::post(PROVIDER, method, config.endpoint(method))
             .header("content-type", "application/json; charset=utf-8")?
             .body(bytes)
-            .idempotency(idempotency);
-        let response = self.inner.http.execute(&op, &self.inner.auth).await?;
-        wire::parse(&response).map_err(|e| e.with_provider(PROVIDER).with_operation(method))
+            .idempotency(idempotency)
+            .echo("partnerId", config.partner_id.to_string());
+        let exchange = Exchange {
+            auth: &self.inner.auth,
+            success,
+        };
+        self.inner.http.execute(&echoes(op), &exchange).await
+    }
+
+    /// Decodes an accepted reply's `body`.
+    fn decode<T: serde::de::DeserializeOwned>(
+        method: &'static str,
+        reply: &wire::Reply,
+    ) -> Result<T, Error> {
+        reply.body().map_err(|e| Self::refuse(method, e))
     }
 
     fn write_idempotency(&self, key: &str) -> Idempotency {
@@ -115,11 +131,11 @@ impl Client {
     pub async fn get_team(&self, request: &GetTeam) -> Result<ProductPage, Error> {
         const METHOD: &str = "getTeam";
         request.validate().map_err(|e| Self::refuse(METHOD, e))?;
-        let reply = self.call(METHOD, request, Idempotency::Safe).await?;
+        let reply = self
+            .call(METHOD, request, Idempotency::Safe, &[CODE_SUCCESS], |op| op)
+            .await?;
         let total_size = reply.head.total_size;
-        let products: Option<Vec<Product>> = reply
-            .into_result(&[CODE_SUCCESS])
-            .map_err(|e| Self::refuse(METHOD, e))?;
+        let products: Option<Vec<Product>> = Self::decode(METHOD, &reply)?;
         Ok(ProductPage {
             total_size,
             products: products.unwrap_or_default(),
@@ -145,10 +161,12 @@ impl Client {
         const METHOD: &str = "newOrder";
         order.validate().map_err(|e| Self::refuse(METHOD, e))?;
         let idempotency = self.write_idempotency(&order.order_id);
-        let reply = self.call(METHOD, order, idempotency).await?;
-        reply
-            .into_result(&[CODE_SUCCESS])
-            .map_err(|e| Self::refuse(METHOD, e))
+        let reply = self
+            .call(METHOD, order, idempotency, &[CODE_SUCCESS], |op| {
+                op.echo_if_present("body.orderId", order.order_id.as_str())
+            })
+            .await?;
+        Self::decode(METHOD, &reply)
     }
 
     /// `creatOrder` (生成订单; the provider spells it without the `e`): create an order to
@@ -168,10 +186,12 @@ impl Client {
         const METHOD: &str = "creatOrder";
         order.validate().map_err(|e| Self::refuse(METHOD, e))?;
         let idempotency = self.write_idempotency(&order.order_id);
-        let reply = self.call(METHOD, order, idempotency).await?;
-        reply
-            .into_result(&[CODE_SUCCESS])
-            .map_err(|e| Self::refuse(METHOD, e))
+        let reply = self
+            .call(METHOD, order, idempotency, &[CODE_SUCCESS], |op| {
+                op.echo_if_present("body.orderId", order.order_id.as_str())
+            })
+            .await?;
+        Self::decode(METHOD, &reply)
     }
 
     /// `payOrder` (支付订单): pay an order created with [`Client::create_order`].
@@ -179,10 +199,14 @@ impl Client {
         const METHOD: &str = "payOrder";
         order.validate().map_err(|e| Self::refuse(METHOD, e))?;
         let idempotency = self.write_idempotency(&order.order_id);
-        let reply = self.call(METHOD, order, idempotency).await?;
-        reply
-            .into_result(&[CODE_SUCCESS])
-            .map_err(|e| Self::refuse(METHOD, e))
+        // "LHOrderId: 支付成功时必须返回, 失败时可不返回".
+        let reply = self
+            .call(METHOD, order, idempotency, &[CODE_SUCCESS], |op| {
+                op.echo_in_answers("body.LHOrderId", order.lh_order_id.as_str())
+                    .echo_if_present("body.orderId", order.order_id.as_str())
+            })
+            .await?;
+        Self::decode(METHOD, &reply)
     }
 
     /// `queryOrder` (查询订单). Success is `code` 10000 or 200 (the method's own examples use
@@ -198,10 +222,19 @@ impl Client {
     pub async fn query_order(&self, query: &QueryOrder) -> Result<OrderInfo, Error> {
         const METHOD: &str = "queryOrder";
         query.validate().map_err(|e| Self::refuse(METHOD, e))?;
-        let reply = self.call(METHOD, query, Idempotency::Safe).await?;
-        reply
-            .into_result(&[CODE_SUCCESS, CODE_QUERY_SUCCESS])
-            .map_err(|e| Self::refuse(METHOD, e))
+        let reply = self
+            .call(
+                METHOD,
+                query,
+                Idempotency::Safe,
+                &[CODE_SUCCESS, CODE_QUERY_SUCCESS],
+                |op| {
+                    op.echo_in_answers("body.LHOrderId", query.lh_order_id.as_str())
+                        .echo_if_present("body.orderId", query.order_id.as_str())
+                },
+            )
+            .await?;
+        Self::decode(METHOD, &reply)
     }
 
     /// `cancelOrder` (取消订单): ask for a refund, which Lianhe audits by hand.
@@ -225,16 +258,22 @@ impl Client {
         const METHOD: &str = "cancelOrder";
         cancel.check().map_err(|e| Self::refuse(METHOD, e))?;
         let idempotency = self.write_idempotency(cancel.refund_key());
-        let reply = self.call(METHOD, cancel, idempotency).await?;
-        if reply.is_success(&[CODE_SUCCESS]) {
-            return reply
-                .body::<CancelAccepted>()
-                .map(CancelOutcome::Accepted)
-                .map_err(|e| Self::refuse(METHOD, e));
+        let result = self
+            .call(METHOD, cancel, idempotency, &[CODE_SUCCESS], |op| {
+                op.echo_in_answers("body.LHOrderId", cancel.lh_order_id.as_str())
+                    .echo_if_present("body.orderId", cancel.order_id.as_str())
+            })
+            .await;
+        match result {
+            Ok(reply) => Self::decode(METHOD, &reply).map(CancelOutcome::Accepted),
+            // A refusal that settles the outcome, with Lianhe's view of the order, is a
+            // typed answer; one that does not (after a resend) stays an error.
+            Err(e) if !e.is_outcome_unknown() => match refusal(&e) {
+                Some(refused) => Ok(CancelOutcome::Refused(refused)),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
         }
-        refusal(&reply)
-            .map(CancelOutcome::Refused)
-            .ok_or_else(|| Self::refuse(METHOD, reply.api_error()))
     }
 
     /// `send` (重发短信凭证): send the voucher SMS again. Resending repeats the same
@@ -250,16 +289,20 @@ impl Client {
     pub async fn resend_voucher(&self, request: &ResendVoucher) -> Result<Voucher, Error> {
         const METHOD: &str = "send";
         request.validate().map_err(|e| Self::refuse(METHOD, e))?;
-        let reply = self.call(METHOD, request, Idempotency::Safe).await?;
-        reply
-            .into_result(&[CODE_SUCCESS])
-            .map_err(|e| Self::refuse(METHOD, e))
+        let reply = self
+            .call(METHOD, request, Idempotency::Safe, &[CODE_SUCCESS], |op| {
+                op.echo_if_present("body.orderId", request.order_id.as_str())
+            })
+            .await?;
+        Self::decode(METHOD, &reply)
     }
 }
 
 /// A refusal carries Lianhe's view of the order in `body`; a reply without one (a signature
 /// error, say) is an ordinary provider error.
-fn refusal(reply: &wire::Reply) -> Option<CancelRefused> {
+fn refusal(err: &Error) -> Option<CancelRefused> {
+    let api = err.as_api()?;
+    let reply = wire::parse(&http::Response::new(api.body.clone())).ok()?;
     #[derive(serde::Deserialize)]
     struct Body {
         #[serde(
@@ -281,6 +324,7 @@ fn refusal(reply: &wire::Reply) -> Option<CancelRefused> {
     }
     let code = reply.head.code.number()?;
     let body: Body = reply.body().ok()?;
+    let reply = &reply;
     if body.order_status.is_none()
         && body.refundable_quantity.is_none()
         && body.refund_status.is_none()

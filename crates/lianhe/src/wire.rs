@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tixpay_core::json::Echoed;
 use tixpay_core::{ApiError, Error};
 
 #[derive(Serialize)]
@@ -88,6 +89,86 @@ pub(crate) struct Head {
         deserialize_with = "crate::types::common::lenient::opt_i64"
     )]
     pub(crate) total_size: Option<i64>,
+    /// `partnerId`, echoed on every reply (a number in the documents).
+    #[serde(rename = "partnerId", default)]
+    pub(crate) partner_id: Echoed,
+    /// The ids the reply's `body` echoes, read without decoding the rest of it.
+    #[serde(rename = "body", default)]
+    pub(crate) echoed: BodyIds,
+}
+
+/// `body.LHOrderId` and `body.orderId` when `body` is an object; nothing otherwise (a list
+/// of products, `null`).
+#[derive(Debug, Default)]
+pub(crate) struct BodyIds {
+    pub(crate) lh_order_id: Echoed,
+    pub(crate) order_id: Echoed,
+}
+
+impl<'de> Deserialize<'de> for BodyIds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BodyIds;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a reply body")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<BodyIds, A::Error> {
+                let mut ids = BodyIds::default();
+                while let Some(key) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "LHOrderId" => ids.lh_order_id = a.next_value()?,
+                        "orderId" => ids.order_id = a.next_value()?,
+                        _ => {
+                            a.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ids)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<BodyIds, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(BodyIds::default())
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<BodyIds, E> {
+                Ok(BodyIds::default())
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<BodyIds, E> {
+                Ok(BodyIds::default())
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<BodyIds, E> {
+                Ok(BodyIds::default())
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<BodyIds, E> {
+                Ok(BodyIds::default())
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<BodyIds, E> {
+                Ok(BodyIds::default())
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<BodyIds, E> {
+                Ok(BodyIds::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Head {
+    /// The value of an echoed field: `partnerId`, `body.LHOrderId`, `body.orderId`.
+    pub(crate) fn echoed(&self, field: &str) -> Option<&str> {
+        match field {
+            "partnerId" => self.partner_id.as_deref(),
+            "body.LHOrderId" => self.echoed.lh_order_id.as_deref(),
+            "body.orderId" => self.echoed.order_id.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -104,12 +185,14 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    /// Whether `code` is one of `success`.
+    /// Whether the status is 2xx and `code` is one of `success`.
     pub(crate) fn is_success(&self, success: &[i64]) -> bool {
-        self.head
-            .code
-            .number()
-            .is_some_and(|c| success.contains(&c))
+        self.status.is_success()
+            && self
+                .head
+                .code
+                .number()
+                .is_some_and(|c| success.contains(&c))
     }
 
     /// The provider error this reply stands for.
@@ -129,32 +212,16 @@ impl Reply {
     pub(crate) fn body<T: DeserializeOwned>(&self) -> Result<T, Error> {
         tixpay_core::json::decode::<Typed<T>>(Some(self.status), &self.raw).map(|t| t.body)
     }
-
-    /// The body as `T` when `code` is a success code, the provider's error otherwise.
-    pub(crate) fn into_result<T: DeserializeOwned>(self, success: &[i64]) -> Result<T, Error> {
-        if self.is_success(success) {
-            self.body()
-        } else {
-            Err(self.api_error())
-        }
-    }
 }
 
-/// Decodes the envelope of any reply. A non-2xx status without a Lianhe envelope is an HTTP
-/// error; a 2xx that is not the envelope (an HTML error page, truncated JSON) is a decode
-/// error.
+/// Decodes the envelope of any reply, whatever its status (the caller judges it). A non-2xx
+/// status without a Lianhe envelope is an HTTP error; a 2xx that is not the envelope (an
+/// HTML error page, truncated JSON) is a decode error.
 pub(crate) fn parse(response: &http::Response<Bytes>) -> Result<Reply, Error> {
     let status = response.status();
     let raw = response.body().clone();
     match tixpay_core::json::decode::<Head>(Some(status), &raw) {
-        Ok(head) => {
-            let reply = Reply { status, head, raw };
-            if status.is_success() {
-                Ok(reply)
-            } else {
-                Err(reply.api_error())
-            }
-        }
+        Ok(head) => Ok(Reply { status, head, raw }),
         Err(_) if !status.is_success() => Err(Error::http(status, &raw, None)),
         Err(e) => Err(e),
     }
@@ -201,6 +268,31 @@ mod tests {
     }
 
     #[test]
+    fn echoed_ids_are_read_without_decoding_the_body() {
+        let r = parse(&response(
+            200,
+            r#"{"code":10000,"partnerId":3528,"body":{"LHOrderId":15354,"orderId":"T1","x":{"y":[1]}}}"#,
+        ))
+        .unwrap();
+        assert_eq!(r.head.echoed("partnerId"), Some("3528"));
+        assert_eq!(r.head.echoed("body.LHOrderId"), Some("15354"));
+        assert_eq!(r.head.echoed("body.orderId"), Some("T1"));
+        assert_eq!(r.head.echoed("body.other"), None);
+        for body in [
+            r#"{"code":10000,"partnerId":"3528","body":[{"LHOrderId":"1"}]}"#,
+            r#"{"code":10000,"body":null}"#,
+            r#"{"code":10000,"partnerId":{"a":1},"body":"text"}"#,
+            r#"{"code":10000,"partnerId":null,"body":{"LHOrderId":{"nested":1},"orderId":true}}"#,
+        ] {
+            let r = parse(&response(200, body)).unwrap();
+            assert_eq!(r.head.echoed("body.LHOrderId"), None, "{body}");
+            assert_eq!(r.head.echoed("body.orderId"), None, "{body}");
+        }
+        let r = parse(&response(200, r#"{"code":10000,"partnerId":"3528"}"#)).unwrap();
+        assert_eq!(r.head.echoed("partnerId"), Some("3528"));
+    }
+
+    #[test]
     fn non_json_replies() {
         let err = parse(&response(502, "<html>Bad Gateway</html>")).unwrap_err();
         assert!(matches!(err.kind(), tixpay_core::ErrorKind::Http { .. }));
@@ -208,7 +300,8 @@ mod tests {
         assert!(matches!(err.kind(), tixpay_core::ErrorKind::Decode { .. }));
         let err = parse(&response(200, r#"{"code":10000,"body":{"LHOrd"#)).unwrap_err();
         assert!(matches!(err.kind(), tixpay_core::ErrorKind::Decode { .. }));
-        let err = parse(&response(500, r#"{"code":20000,"describe":"执行失败"}"#)).unwrap_err();
-        assert_eq!(err.api_code(), Some("20000"));
+        let refusal = parse(&response(500, r#"{"code":20000,"describe":"执行失败"}"#)).unwrap();
+        assert!(!refusal.is_success(&[20000]), "a 5xx is never a success");
+        assert_eq!(refusal.api_error().api_code(), Some("20000"));
     }
 }

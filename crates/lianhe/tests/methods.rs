@@ -512,8 +512,9 @@ async fn truncated_json_and_wrong_types_name_the_path() {
     let server = MockServer::start().await;
     reply_always(
         &server,
-        ResponseTemplate::new(200)
-            .set_body_string(r#"{"code":200,"body":{"orderStatus":"eight"}}"#),
+        ResponseTemplate::new(200).set_body_string(
+            r#"{"code":200,"partnerId":3528,"body":{"LHOrderId":"1","orderStatus":"eight"}}"#,
+        ),
     )
     .await;
     let err = client(&server)
@@ -545,4 +546,95 @@ async fn unknown_statuses_and_string_codes_decode() {
     assert_eq!(info.order_quantity, Some(6));
     assert_eq!(info.refund_status, Some(RefundStatus(99)));
     assert_eq!(info.extra["newField"]["x"], 1);
+}
+
+/// `queryOrder` for T1 / 15354 answered with `body`.
+async fn query_replied_with(
+    body: &'static str,
+) -> Result<tixpay_lianhe::OrderInfo, tixpay_core::Error> {
+    let server = MockServer::start().await;
+    reply_always(&server, ResponseTemplate::new(200).set_body_string(body)).await;
+    client(&server)
+        .query_order(&QueryOrder::new("T1", "15354"))
+        .await
+}
+
+#[tokio::test]
+async fn a_reply_for_another_partner_or_order_is_refused() {
+    // Lianhe signs no reply: what binds one to its request is the partner and the ids.
+    let ours = r#"{"code":200,"partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354","orderStatus":8}}"#;
+    assert!(query_replied_with(ours).await.is_ok());
+    for (body, why) in [
+        (
+            r#"{"code":200,"partnerId":9999,"body":{"orderId":"T1","LHOrderId":"15354","orderStatus":8}}"#,
+            "partnerId",
+        ),
+        (
+            r#"{"code":200,"body":{"orderId":"T1","LHOrderId":"15354","orderStatus":8}}"#,
+            "partnerId",
+        ),
+        (
+            r#"{"code":200,"partnerId":3528,"body":{"orderId":"T1","LHOrderId":"99999","orderStatus":8}}"#,
+            "LHOrderId",
+        ),
+        (
+            r#"{"code":200,"partnerId":3528,"body":{"orderId":"T2","LHOrderId":"15354","orderStatus":8}}"#,
+            "orderId",
+        ),
+        (
+            r#"{"code":200,"partnerId":3528,"body":{"orderStatus":8}}"#,
+            "LHOrderId",
+        ),
+    ] {
+        let err = query_replied_with(body).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Signature { .. }),
+            "{body}: {err:?}"
+        );
+        assert!(err.to_string().contains(why), "{body}: {err}");
+        assert!(err.is_outcome_unknown());
+    }
+    // A refusal may leave LHOrderId out ("失败时可不返回"); one naming another order is
+    // not ours.
+    let err = query_replied_with(r#"{"code":300,"describe":"未找到订单","partnerId":3528}"#)
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("300"));
+    let err = query_replied_with(
+        r#"{"code":300,"describe":"未找到订单","partnerId":3528,"body":{"LHOrderId":"1"}}"#,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_refusal_after_a_timed_out_keyed_write_is_outcome_unknown() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            r#"{"code":20000,"describe":"订单已申请退款","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":7,"reQuantity":0,"reStatus":2}}"#,
+        ))
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder()
+        .sleep(Arc::new(InstantSleep::default()))
+        .attempt_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let c = Client::with_http_client(config(&server).retry_keyed_writes(true), http);
+    // The first attempt may have been accepted; the refusal of the resend says nothing
+    // about it, so it is not a typed refusal but an outcome-unknown error.
+    let err = c
+        .cancel_order(&CancelOrder::new("T1", "15354", 1))
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert_eq!(err.api_code(), Some("20000"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }

@@ -192,6 +192,42 @@ fn date_window_is_optional() {
 }
 
 #[test]
+fn the_clock_setter_keeps_verifying_and_the_window_edge_is_inclusive() {
+    // DATE is 1 430 908 460. A parser with its own clock must still check signatures.
+    let at = |now: i64| {
+        NotificationParser::verifying(&config())
+            .max_date_skew(Duration::from_secs(600))
+            .clock(Arc::new(FixedClock::from_seconds(now)))
+    };
+    let mut forged = signed_headers(DATE);
+    forged.insert(
+        "authorization",
+        "LH testapi:AAAAAAAAAAAAAAAAAAAAAAAAAAA=".parse().unwrap(),
+    );
+    let err = at(1_430_908_460)
+        .parse(&forged, SN_SAMPLE.as_bytes())
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    // Exactly max_date_skew away, either side: accepted; one second more: refused.
+    for now in [1_430_908_460 + 600, 1_430_908_460 - 600] {
+        assert!(
+            at(now)
+                .parse(&signed_headers(DATE), SN_SAMPLE.as_bytes())
+                .is_ok(),
+            "{now}"
+        );
+    }
+    for now in [1_430_908_460 + 601, 1_430_908_460 - 601] {
+        assert!(
+            at(now)
+                .parse(&signed_headers(DATE), SN_SAMPLE.as_bytes())
+                .is_err(),
+            "{now}"
+        );
+    }
+}
+
+#[test]
 fn hostile_bodies_give_typed_errors() {
     let parser = NotificationParser::new();
     for body in [

@@ -2,19 +2,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::{Method, StatusCode};
+use http::Method;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
-use tixpay_core::{
-    ApiError, Authenticate, Clock, Error, HttpClient, Idempotency, Operation, SignatureSubject,
-};
+use tixpay_core::{Error, HttpClient, Idempotency, Operation};
 
-use crate::config::{Config, ServerAuth};
-use crate::hawk::{Artifacts, ServerAuthorization, WwwAuthenticate};
+use crate::auth::{Answer, Exchange};
+use crate::config::Config;
 use crate::types::{
     BodyFormat, OperationResult, Order, OrderLookup, PayContent, ProviderConfig, RefundParm, Ticket,
 };
@@ -64,60 +62,6 @@ impl fmt::Debug for Client {
     }
 }
 
-/// Signs each attempt afresh (a Hawk server rejects a replayed nonce) and remembers what it
-/// signed, to check `Server-Authorization` against.
-struct HawkAuth<'a> {
-    inner: &'a Inner,
-    signed: Mutex<Option<Artifacts>>,
-}
-
-impl Authenticate for HawkAuth<'_> {
-    fn authenticate(&self, request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
-        let config = &self.inner.config;
-        let now = config
-            .clock
-            .now_millis()
-            .saturating_add(self.inner.offset_millis.load(Ordering::SeqCst));
-        let nonce = config.nonce.nonce(12);
-        let mut artifacts = Artifacts::for_url(
-            request.method().as_str(),
-            request.uri(),
-            now.div_euclid(1000),
-            nonce,
-        )
-        .map_err(|e| Error::config(e.to_string()))?;
-        if !request.body().is_empty() {
-            let content_type = request
-                .headers()
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            artifacts = artifacts.hash(
-                config
-                    .credentials
-                    .payload_hash(content_type, request.body()),
-            );
-        }
-        if let Some(ext) = &config.ext {
-            artifacts = artifacts.ext(ext.clone());
-        }
-        let header = config
-            .credentials
-            .header(&artifacts)
-            .map_err(|e| Error::config(e.to_string()))?;
-        let value = http::HeaderValue::from_str(&header)
-            .map_err(|_| Error::config("the Hawk header is not a valid header value"))?;
-        request
-            .headers_mut()
-            .insert(http::header::AUTHORIZATION, value);
-        match self.signed.lock() {
-            Ok(mut s) => *s = Some(artifacts),
-            Err(e) => *e.into_inner() = Some(artifacts),
-        }
-        Ok(())
-    }
-}
-
 impl Client {
     /// A client with the default HTTP machinery.
     pub fn new(config: Config) -> Result<Self, Error> {
@@ -163,8 +107,9 @@ impl Client {
         }
     }
 
-    /// Sends one call; on a stale-timestamp 401 adopts the server's time (after checking
-    /// `tsm`) and sends once more. Returns the reply as a JSON-like value.
+    /// Sends one call through the Hawk hook ([`crate::auth`]): signed afresh per attempt,
+    /// re-signed once after a verified stale-timestamp refusal, and accepted only when the
+    /// reply verifies and is not a refusal.
     async fn call(
         &self,
         name: &'static str,
@@ -172,9 +117,9 @@ impl Client {
         path_and_query: &str,
         body: Option<(String, Bytes)>,
         idempotency: Idempotency,
-    ) -> Result<Value, Error> {
+        echoes: impl FnOnce(Operation) -> Operation,
+    ) -> Result<Answer, Error> {
         let inner = &*self.inner;
-        let context = |e: Error| e.with_provider(PROVIDER).with_operation(name);
         let accept = match inner.config.format {
             BodyFormat::Json => "application/json",
             BodyFormat::Xml => "application/xml",
@@ -190,122 +135,11 @@ impl Client {
         if let Some((content_type, bytes)) = body {
             op = op.header("content-type", &content_type)?.body(bytes);
         }
-        let mut resynced = false;
-        loop {
-            let auth = HawkAuth {
-                inner,
-                signed: Mutex::new(None),
-            };
-            let response = inner.http.execute(&op, &auth).await?;
-            if response.status() == StatusCode::UNAUTHORIZED {
-                // Several challenges may come (IIS adds Negotiate, Basic…): read the Hawk one.
-                let hawk = response
-                    .headers()
-                    .get_all(http::header::WWW_AUTHENTICATE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .find(|v| {
-                        v.trim_start()
-                            .get(..4)
-                            .is_some_and(|s| s.eq_ignore_ascii_case("hawk"))
-                    });
-                let www = match hawk {
-                    Some(text) => Some(WwwAuthenticate::parse(text).map_err(|e| {
-                        context(Error::decode(
-                            Some(response.status()),
-                            response.body(),
-                            Some("WWW-Authenticate".into()),
-                            e.to_string(),
-                        ))
-                    })?),
-                    None => None,
-                };
-                let www = www.unwrap_or_default();
-                if www.is_stale_timestamp() {
-                    if resynced {
-                        return Err(context(unauthorized(&response, &www)));
-                    }
-                    self.resync(&www).map_err(context)?;
-                    resynced = true;
-                    continue;
-                }
-                return Err(context(unauthorized(&response, &www)));
-            }
-            let signed = auth
-                .signed
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_else(|e| e.into_inner().clone());
-            self.check_server_auth(&response, signed.as_ref())
-                .map_err(context)?;
-            return decode(&response).map_err(context);
-        }
-    }
-
-    fn resync(&self, www: &WwwAuthenticate) -> Result<(), Error> {
-        let config = &self.inner.config;
-        let verified = www.verify_tsm(&config.credentials).map_err(|e| {
-            Error::signature(
-                SignatureSubject::Response,
-                format!("stale-timestamp reply: {e}"),
-            )
-        })?;
-        let over_tls = config.base_url.starts_with("https://");
-        if !verified && !over_tls && !config.trust_unsigned_server_time {
-            return Err(Error::signature(
-                SignatureSubject::Response,
-                "the server's time came without tsm over plain HTTP; enable Config::trust_unsigned_server_time to accept it",
-            ));
-        }
-        let server_ts = www.ts.unwrap_or_default();
-        let offset = server_ts
-            .saturating_mul(1000)
-            .saturating_sub(config.clock.now_millis());
-        // A clock ten years off is not skew but a broken or hostile answer.
-        if offset.unsigned_abs() > 10 * 365 * 86_400 * 1000 {
-            return Err(Error::signature(
-                SignatureSubject::Response,
-                format!("the server's time {server_ts} is implausibly far from ours"),
-            ));
-        }
-        tracing::info!(
-            offset_ms = offset,
-            "Hawk clock offset adopted from the server"
-        );
-        self.inner.offset_millis.store(offset, Ordering::SeqCst);
-        Ok(())
-    }
-
-    fn check_server_auth(
-        &self,
-        response: &http::Response<Bytes>,
-        signed: Option<&Artifacts>,
-    ) -> Result<(), Error> {
-        let config = &self.inner.config;
-        let header = response.headers().get("server-authorization");
-        let fail = |why: String| Error::signature(SignatureSubject::Response, why);
-        match (config.server_auth, header) {
-            (ServerAuth::Off, _) | (ServerAuth::IfPresent, None) => Ok(()),
-            (ServerAuth::Required, None) => Err(fail("no Server-Authorization header".into())),
-            (_, Some(value)) => {
-                let text = value
-                    .to_str()
-                    .map_err(|_| fail("Server-Authorization is not ASCII".into()))?;
-                let parsed = ServerAuthorization::parse(text).map_err(|e| fail(e.to_string()))?;
-                let signed = signed.ok_or_else(|| fail("no request artifacts".into()))?;
-                let content_type = response
-                    .headers()
-                    .get(http::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                // As the reference client: a body must be covered by the response hash.
-                let payload = (!response.body().is_empty())
-                    .then_some((content_type, response.body().as_ref()));
-                parsed
-                    .verify(&config.credentials, signed, payload)
-                    .map_err(|e| fail(e.to_string()))
-            }
-        }
+        let exchange = Exchange {
+            config: &inner.config,
+            offset_millis: &inner.offset_millis,
+        };
+        inner.http.execute(&echoes(op), &exchange).await
     }
 
     async fn operation_result(
@@ -317,10 +151,10 @@ impl Client {
         idempotency: Idempotency,
     ) -> Result<OperationResult, Error> {
         let body = self.body(root, members);
-        let value = self
-            .call(name, Method::POST, path, Some(body), idempotency)
+        let answer = self
+            .call(name, Method::POST, path, Some(body), idempotency, |op| op)
             .await?;
-        operation_result(value).map_err(|e| e.with_provider(PROVIDER).with_operation(name))
+        operation_result(&answer).map_err(|e| refuse(name, e))
     }
 
     /// `POST api/Order/Refund` (申请退款): refund an order that was paid but got no gate
@@ -420,15 +254,13 @@ impl Client {
             utf8_percent_encode(order_id, COMPONENT),
             personal_id.unwrap_or(0)
         );
-        let value = self
-            .call(NAME, Method::GET, &path, None, Idempotency::Safe)
+        let answer = self
+            .call(NAME, Method::GET, &path, None, Idempotency::Safe, |op| {
+                op.echo_if_present("orderid", order_id)
+            })
             .await?;
-        Order::from_value(value).ok_or_else(|| {
-            refuse(
-                NAME,
-                Error::decode(None, b"", None, "the reply is not an order"),
-            )
-        })
+        Order::from_value(answer.value.clone())
+            .ok_or_else(|| refuse(NAME, answer.decode_error("the reply is not an order")))
     }
 
     /// `POST api/ProviderConfig`: set where and how callbacks are delivered. Setting the
@@ -437,20 +269,18 @@ impl Client {
         const NAME: &str = "api/ProviderConfig";
         settings.check().map_err(|e| refuse(NAME, e))?;
         let body = self.body("ProviderConfigParm", &settings.members());
-        let value = self
-            .call(
-                NAME,
-                Method::POST,
-                "/api/ProviderConfig",
-                Some(body),
-                Idempotency::Safe,
-            )
-            .await?;
-        // IHttpActionResult: an OperationResult when the server says more than 200 OK.
-        if value.get("errcode").is_some() {
-            operation_result(value).map_err(|e| refuse(NAME, e))?;
-        }
-        Ok(())
+        // IHttpActionResult: an OperationResult when the server says more than 200 OK; a
+        // refusal among them was judged by the hook.
+        self.call(
+            NAME,
+            Method::POST,
+            "/api/ProviderConfig",
+            Some(body),
+            Idempotency::Safe,
+            |op| op,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// `POST api/Order/BeginToPay`: start a third-party payment from a PC page; returns the
@@ -479,20 +309,19 @@ impl Client {
     ) -> Result<String, Error> {
         pay.check().map_err(|e| refuse(name, e))?;
         let body = self.body("PayContent", &pay.members());
-        let value = self
-            .call(name, Method::POST, path, Some(body), Idempotency::Unsafe)
-            .await?;
-        match value {
-            Value::String(s) => Ok(s),
-            other => Err(refuse(
+        let answer = self
+            .call(
                 name,
-                Error::decode(
-                    None,
-                    other.to_string().as_bytes(),
-                    None,
-                    "expected a string",
-                ),
-            )),
+                Method::POST,
+                path,
+                Some(body),
+                Idempotency::Unsafe,
+                |op| op,
+            )
+            .await?;
+        match &answer.value {
+            Value::String(s) => Ok(s.clone()),
+            _ => Err(refuse(name, answer.decode_error("expected a string"))),
         }
     }
 
@@ -529,16 +358,17 @@ impl Client {
                 )
             }
         };
-        let value = self
+        let answer = self
             .call(
                 NAME,
                 Method::POST,
                 "/api/Agent/AgentIsVerifyCode",
                 Some(body),
                 Idempotency::Unsafe,
+                |op| op,
             )
             .await?;
-        operation_result(value).map_err(|e| refuse(NAME, e))
+        operation_result(&answer).map_err(|e| refuse(NAME, e))
     }
 
     fn ticket_query(
@@ -595,30 +425,22 @@ impl Client {
             "/api/WebInterface/Order/Query/Tickets?{}",
             Self::ticket_query(username, lookup, personal_id, guider_num)
         );
-        match self
-            .call(NAME, Method::GET, &path, None, Idempotency::Safe)
-            .await?
-        {
+        let answer = self
+            .call(NAME, Method::GET, &path, None, Idempotency::Safe, |op| op)
+            .await?;
+        match &answer.value {
             Value::Array(items) => items
-                .into_iter()
+                .iter()
                 .map(|v| {
-                    Ticket::from_value(v).ok_or_else(|| {
-                        refuse(
-                            NAME,
-                            Error::decode(None, b"", None, "a ticket is not an object"),
-                        )
+                    Ticket::from_value(v.clone()).ok_or_else(|| {
+                        refuse(NAME, answer.decode_error("a ticket is not an object"))
                     })
                 })
                 .collect(),
             Value::Null => Ok(Vec::new()),
-            other => Err(refuse(
+            _ => Err(refuse(
                 NAME,
-                Error::decode(
-                    None,
-                    other.to_string().as_bytes(),
-                    None,
-                    "expected a list of tickets",
-                ),
+                answer.decode_error("expected a list of tickets"),
             )),
         }
     }
@@ -645,15 +467,11 @@ impl Client {
             utf8_percent_encode(ticket_id, COMPONENT),
             Self::ticket_query(username, lookup, personal_id, guider_num)
         );
-        let value = self
-            .call(NAME, Method::GET, &path, None, Idempotency::Safe)
+        let answer = self
+            .call(NAME, Method::GET, &path, None, Idempotency::Safe, |op| op)
             .await?;
-        Ticket::from_value(value).ok_or_else(|| {
-            refuse(
-                NAME,
-                Error::decode(None, b"", None, "the reply is not a ticket"),
-            )
-        })
+        Ticket::from_value(answer.value.clone())
+            .ok_or_else(|| refuse(NAME, answer.decode_error("the reply is not a ticket")))
     }
 }
 
@@ -667,69 +485,8 @@ fn refuse(name: &'static str, e: Error) -> Error {
     e.with_provider(PROVIDER).with_operation(name)
 }
 
-fn unauthorized(response: &http::Response<Bytes>, www: &WwwAuthenticate) -> Error {
-    let message = www
-        .error
-        .clone()
-        .unwrap_or_else(|| "unauthorized".to_owned());
-    Error::api(
-        ApiError::new("401", message)
-            .with_status(response.status())
-            .with_body(response.body().clone()),
-    )
-}
-
-/// `errcode` 0 is success; anything else is the provider's refusal.
-fn operation_result(value: Value) -> Result<OperationResult, Error> {
-    let result: OperationResult = tixpay_core::json::decode_value(value)?;
-    if result.errcode == 0 {
-        Ok(result)
-    } else {
-        let body = serde_json::to_vec(&result).unwrap_or_default();
-        Err(Error::api(
-            ApiError::new(
-                result.errcode.to_string(),
-                result.errmsg.clone().unwrap_or_default(),
-            )
-            .with_body(Bytes::from(body)),
-        ))
-    }
-}
-
-/// The reply as a JSON-like value, from JSON or XML by its content type. Non-2xx replies
-/// become a provider error when they carry an `OperationResult`, an HTTP error otherwise.
-fn decode(response: &http::Response<Bytes>) -> Result<Value, Error> {
-    let status = response.status();
-    let body = response.body();
-    let content_type = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let parsed: Result<Value, String> = if body.is_empty() {
-        Ok(Value::Null)
-    } else if content_type.contains("xml") {
-        wire::xml_to_value(body)
-    } else {
-        serde_json::from_slice(body).map_err(|e| e.to_string())
-    };
-    if !status.is_success() {
-        if let Some(result) = parsed
-            .as_ref()
-            .ok()
-            .and_then(|v| serde_json::from_value::<OperationResult>(v.clone()).ok())
-        {
-            return Err(Error::api(
-                ApiError::new(
-                    result.errcode.to_string(),
-                    result.errmsg.unwrap_or_default(),
-                )
-                .with_status(status)
-                .with_body(body.clone()),
-            ));
-        }
-        return Err(Error::http(status, body, None));
-    }
-    parsed.map_err(|why| Error::decode(Some(status), body, None, why))
+/// The `OperationResult` of an accepted reply (the hook has already refused `errcode` ≠ 0).
+fn operation_result(answer: &Answer) -> Result<OperationResult, Error> {
+    serde_json::from_value(answer.value.clone())
+        .map_err(|e| answer.decode_error(&format!("not an OperationResult: {e}")))
 }

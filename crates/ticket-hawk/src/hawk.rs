@@ -607,6 +607,69 @@ mod tests {
     }
 
     #[test]
+    fn tsm_known_answers() {
+        // Computed outside the crate with Python's hmac module:
+        //   base64(hmac.new(key, b"hawk.1.ts\n1700000000\n", sha256|sha1).digest())
+        let key = "0123456789ABCDEFE10ADC3949BA59ABBE56E057F20F883E";
+        let sha256 = Credentials::new("agent01", Secret::new(key), Algorithm::Sha256);
+        assert_eq!(
+            sha256.timestamp_mac(1_700_000_000),
+            "QTsYjPXHjkwPZrQzkJU8sR5aJTz4Aghp/ajfcrtLXaw="
+        );
+        assert_eq!(
+            sha256.timestamp_mac(1_362_346_425),
+            "EJ+PseQ1TJJwMYRuJPAyh6fRp40v0ibEr9ATUGpp4Ds="
+        );
+        let sha1 = Credentials::new("agent01", Secret::new(key), Algorithm::Sha1);
+        assert_eq!(
+            sha1.timestamp_mac(1_700_000_000),
+            "uol8NBzfmXA/SjxtqCxTbU2V2mM="
+        );
+        let www = WwwAuthenticate {
+            ts: Some(1_700_000_000),
+            tsm: Some("QTsYjPXHjkwPZrQzkJU8sR5aJTz4Aghp/ajfcrtLXaw=".into()),
+            error: None,
+        };
+        assert_eq!(www.verify_tsm(&sha256), Ok(true));
+        assert!(www.verify_tsm(&sha1).is_err());
+    }
+
+    #[test]
+    fn parse_header_accepts_only_the_hawk_scheme() {
+        assert!(parse_header("Hawk id=\"a\"").is_ok());
+        assert!(parse_header("hawk id=\"a\"").is_ok());
+        for other in [
+            "Mawk id=\"a\"",
+            "Bear id=\"a\"",
+            "Basic dGVzdA==",
+            "Haw",
+            "",
+        ] {
+            assert!(
+                matches!(parse_header(other), Err(HawkError::MalformedHeader(_))),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_header_size_limit_is_4096_bytes() {
+        let prefix = "Hawk id=\"";
+        let fill = |total: usize| {
+            let inner = "a".repeat(total - prefix.len() - 1);
+            format!("{prefix}{inner}\"")
+        };
+        let at_limit = fill(4096);
+        assert_eq!(at_limit.len(), 4096);
+        assert!(parse_header(&at_limit).is_ok());
+        let over = fill(4097);
+        assert!(matches!(
+            parse_header(&over),
+            Err(HawkError::MalformedHeader(why)) if why.contains("4096")
+        ));
+    }
+
+    #[test]
     fn vectors_h1_to_h4() {
         let h1 = Artifacts::new(
             "GET",

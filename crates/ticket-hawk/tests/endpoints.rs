@@ -676,3 +676,335 @@ async fn begin_to_pay_needs_a_string_reply() {
         tixpay_core::ErrorKind::InvalidRequest { .. }
     ));
 }
+
+/// The `Server-Authorization` the server would send for a request to `resource` signed
+/// with `nonce` (and this request body), answering with `reply`.
+fn server_authorization_for(
+    server: &MockServer,
+    method: &str,
+    resource: &str,
+    nonce: &str,
+    request_body: Option<&[u8]>,
+    reply: &str,
+) -> String {
+    let mut artifacts = Artifacts::new(
+        method,
+        server.address().ip().to_string(),
+        server.address().port(),
+        resource,
+        NOW,
+        nonce,
+    );
+    if let Some(body) = request_body {
+        artifacts = artifacts.hash(credentials().payload_hash("application/json", body));
+    }
+    ServerAuthorization::create(
+        &credentials(),
+        &artifacts,
+        Some(("application/json", reply.as_bytes())),
+    )
+}
+
+const WHOLE_O1: &[u8] = br#"{"orderid":"O1","refundallticket":"1","ticketids":[]}"#;
+
+async fn answer_always(server: &MockServer, template: ResponseTemplate) {
+    Mock::given(wiremock::matchers::any())
+        .respond_with(template)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_genuine_signed_reply_to_another_operation_order_or_call_is_refused() {
+    let order_b = r#"{"orderid":"B","status":"3"}"#;
+    for (label, resource, nonce, body) in [
+        // The genuine answer to a query, replayed to a refund.
+        (
+            "another operation",
+            "/api/Order/Query/Main/B?personalid=0",
+            NONCE,
+            None,
+        ),
+        // The genuine answer to a refund of another order (every request has its own nonce;
+        // the response MAC covers it, and the reply's own hash, not the request body).
+        (
+            "another order",
+            "/api/Order/RefundTicket",
+            "o2nonce00001",
+            Some(&br#"{"orderid":"O2","refundallticket":"1","ticketids":[]}"#[..]),
+        ),
+        // The genuine answer to an earlier refund of the same order (another nonce).
+        (
+            "an earlier call",
+            "/api/Order/RefundTicket",
+            "earliernonce",
+            Some(WHOLE_O1),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        let reply = if body.is_some() { OK } else { order_b };
+        let signature = server_authorization_for(
+            &server,
+            if body.is_some() { "POST" } else { "GET" },
+            resource,
+            nonce,
+            body,
+            reply,
+        );
+        answer_always(
+            &server,
+            ResponseTemplate::new(200)
+                .set_body_raw(reply, "application/json")
+                .insert_header("server-authorization", signature.as_str()),
+        )
+        .await;
+        let err = client_with(config(&server))
+            .refund_tickets(&RefundParm::whole_order("O1"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Signature { .. }),
+            "{label}: {err:?}"
+        );
+        assert!(err.is_outcome_unknown(), "{label}");
+    }
+    // The genuine answer to a query of order B, replayed to a query of order A: the MAC
+    // covers the resource, so it fails; unsigned, the echoed orderid still gives it away.
+    let server = MockServer::start().await;
+    let signature = server_authorization_for(
+        &server,
+        "GET",
+        "/api/Order/Query/Main/B?personalid=0",
+        NONCE,
+        None,
+        order_b,
+    );
+    answer_always(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_raw(order_b, "application/json")
+            .insert_header("server-authorization", signature.as_str()),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .query_order("A", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(order_b, "application/json"),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .query_order("A", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("orderid B"), "{err}");
+    assert!(
+        client_with(config(&server))
+            .query_order("B", None)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_rewritten_status_never_settles_a_refund() {
+    // A genuine, signed "refunded" reply whose status code (outside the MAC) was rewritten.
+    for status in [400, 404, 500] {
+        let server = MockServer::start().await;
+        let signature = server_authorization_for(
+            &server,
+            "POST",
+            "/api/Order/RefundTicket",
+            NONCE,
+            Some(WHOLE_O1),
+            OK,
+        );
+        answer_always(
+            &server,
+            ResponseTemplate::new(status)
+                .set_body_raw(OK, "application/json")
+                .insert_header("server-authorization", signature.as_str()),
+        )
+        .await;
+        let err = client_with(config(&server))
+            .refund_tickets(&RefundParm::whole_order("O1"))
+            .await
+            .unwrap_err();
+        assert!(err.is_outcome_unknown(), "{status}: {err}");
+    }
+    // A genuine, signed refusal stays a refusal whatever its status says.
+    let refused = r#"{"errcode":5,"errmsg":"订单已过闸"}"#;
+    let server = MockServer::start().await;
+    let signature = server_authorization_for(
+        &server,
+        "POST",
+        "/api/Order/RefundTicket",
+        NONCE,
+        Some(WHOLE_O1),
+        refused,
+    );
+    answer_always(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_raw(refused, "application/json")
+            .insert_header("server-authorization", signature.as_str()),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("5"));
+    assert!(
+        !err.is_outcome_unknown(),
+        "a verified refusal is an answer: {err}"
+    );
+    assert_eq!(err.unverified_reason(), None);
+}
+
+#[tokio::test]
+async fn an_unsigned_refusal_of_a_refund_is_outcome_unknown() {
+    let refused = r#"{"errcode":5,"errmsg":"订单已过闸"}"#;
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(refused, "application/json"),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("5"));
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.to_string().contains("Server-Authorization"), "{err}");
+    // ServerAuth::Off declares that this deployment signs nothing: its refusal is an answer.
+    let err = client_with(config(&server).server_auth(ServerAuth::Off))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(!err.is_outcome_unknown(), "{err}");
+    // A 401 refusing the credentials cannot be authenticated either.
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(401).insert_header("www-authenticate", "Hawk error=\"Bad mac\""),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+}
+
+#[tokio::test]
+async fn a_refusal_with_a_wrong_server_authorization_is_a_signature_error() {
+    let refused = r#"{"errcode":5,"errmsg":"订单已过闸"}"#;
+    let server = MockServer::start().await;
+    let signature = server_authorization_for(
+        &server,
+        "POST",
+        "/api/Order/RefundTicket",
+        NONCE,
+        Some(WHOLE_O1),
+        r#"{"errcode":6,"errmsg":"another"}"#,
+    );
+    answer_always(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_raw(refused, "application/json")
+            .insert_header("server-authorization", signature.as_str()),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert!(err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
+    let server_now = NOW + 3_600;
+    let stale_reply = || stale(server_now, &credentials().timestamp_mac(server_now));
+    // With one attempt allowed, there is no second: the stale refusal is returned.
+    let server = MockServer::start().await;
+    answer_always(&server, stale_reply()).await;
+    let http = HttpClient::builder()
+        .retry_policy(tixpay_core::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = Client::with_http_client(config(&server), http)
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("401"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    // Stale twice: signed again once, then the refusal.
+    let server = MockServer::start().await;
+    answer_always(&server, stale_reply()).await;
+    let err = client_with(config(&server))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("401"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+
+    // The resent attempt is bounded by the call's total timeout, and a refund that may have
+    // been processed is not sent a third time.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(stale_reply())
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(OK, "application/json")
+                .set_delay(std::time::Duration::from_secs(10)),
+        )
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder()
+        .total_timeout(std::time::Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = Client::with_http_client(config(&server), http)
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    assert!(matches!(err.kind(), ErrorKind::Timeout { .. }), "{err:?}");
+    assert!(err.is_outcome_unknown());
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_nonce_source_stops_the_call_before_sending() {
+    #[derive(Debug)]
+    struct Broken;
+    impl tixpay_core::NonceSource for Broken {
+        fn nonce(&self, _len: usize) -> Result<String, tixpay_core::Error> {
+            Err(tixpay_core::Error::new(ErrorKind::Crypto {
+                message: "the operating system's random number generator failed".into(),
+            }))
+        }
+    }
+    let server = MockServer::start().await;
+    let err = client_with(config(&server).nonce_source(Arc::new(Broken)))
+        .refund_tickets(&RefundParm::whole_order("O1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Crypto { .. }), "{err:?}");
+    assert!(!err.may_have_been_sent());
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

@@ -12,7 +12,14 @@ use std::sync::RwLock;
 
 use bytes::Bytes;
 use tixpay_core::crypto::{Certificate, RsaPrivateKey, RsaPublicKey, base64};
-use tixpay_core::{Authenticate, Error, SharedClock, SharedNonce, SignatureSubject};
+use tixpay_core::json::Echoed;
+use tixpay_core::transport::BoxFuture;
+use tixpay_core::{
+    Authenticate, Clock, Error, Reply, SharedClock, SharedNonce, SignatureSubject, Verdict,
+};
+
+use crate::client::Client;
+use crate::error::refusal_of;
 
 /// The signature scheme's name.
 pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
@@ -83,10 +90,136 @@ pub(crate) struct RequestSigner<'a> {
     pub(crate) accept_serial: Option<String>,
 }
 
-impl Authenticate for RequestSigner<'_> {
-    fn authenticate(&self, request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
+/// WeChat Pay's half of every call ([`Authenticate`]): each attempt signed as the merchant,
+/// each reply verified before anything is decoded.
+///
+/// - **2xx**, the empty body of a 204 included: all four `Wechatpay-*` headers, the 5-minute
+///   window, no `WECHATPAY/SIGNTEST/` probe, and the signature with the key the serial names
+///   (a certificate is downloaded when a new serial appears, see [`crate::certificates`]).
+///   Then the reply must echo the ids the operation names (`out_order_no`, `service_id`,
+///   `appid`, `mchid`, `authorization_code`, `openid`, as each endpoint documents them).
+/// - **Non-2xx**: the documents do not say whether WeChat Pay signs its refusals. A refusal
+///   with signature headers is verified like an answer, and a wrong signature is a signature
+///   error. A refusal without them is not authenticated, so it cannot settle a write. The
+///   status code lies outside the signature: a signed reply is a refusal only when its body
+///   is an error object (`code`), never by its status alone. Error bodies echo no request ids,
+///   so a verified refusal is bound by its signature's 5-minute window only.
+pub(crate) struct Exchange<'a> {
+    pub(crate) client: &'a Client,
+}
+
+/// A reply whose signature verified and which is bound to its request.
+pub(crate) struct Verified {
+    pub(crate) status: http::StatusCode,
+    pub(crate) body: Bytes,
+}
+
+impl Authenticate for Exchange<'_> {
+    type Signed = ();
+    type Output = Verified;
+
+    fn sign(&self, request: &mut http::Request<Bytes>, _attempt: u32) -> Result<(), Error> {
+        self.client.signer().sign(request)
+    }
+
+    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<Verified>> {
+        Box::pin(async move {
+            match self.judge(reply).await {
+                Ok(verified) => Verdict::Accept(verified),
+                Err(e) => Verdict::Reject(e),
+            }
+        })
+    }
+}
+
+/// The top-level ids a reply may echo.
+#[derive(serde::Deserialize, Default)]
+struct Echoes {
+    #[serde(default)]
+    out_order_no: Echoed,
+    #[serde(default)]
+    service_id: Echoed,
+    #[serde(default)]
+    appid: Echoed,
+    #[serde(default)]
+    mchid: Echoed,
+    #[serde(default)]
+    openid: Echoed,
+    #[serde(default)]
+    authorization_code: Echoed,
+}
+
+impl Echoes {
+    fn get(&self, field: &str) -> Option<&str> {
+        match field {
+            "out_order_no" => self.out_order_no.as_deref(),
+            "service_id" => self.service_id.as_deref(),
+            "appid" => self.appid.as_deref(),
+            "mchid" => self.mchid.as_deref(),
+            "openid" => self.openid.as_deref(),
+            "authorization_code" => self.authorization_code.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl Exchange<'_> {
+    async fn judge(&self, reply: Reply<'_, ()>) -> Result<Verified, Error> {
+        let response = reply.response;
+        let status = response.status();
+        let subject = SignatureSubject::Response;
+        if !status.is_success() {
+            let refusal = refusal_of(&response);
+            let Some(signed) = SignedHeaders::read_if_present(response.headers()) else {
+                return Err(refusal.mark_unverified("WeChat Pay did not sign this refusal"));
+            };
+            verify_signed(self.client, &signed?, response.body(), subject).await?;
+            return Err(if refusal.as_api().is_some() {
+                refusal
+            } else {
+                refusal.mark_unverified("the status code is outside WeChat Pay's signature")
+            });
+        }
+        let signed = SignedHeaders::read(response.headers(), subject)?;
+        verify_signed(self.client, &signed, response.body(), subject).await?;
+        let echoes: Echoes = if response.body().is_empty() {
+            Echoes::default()
+        } else {
+            // Only the ids are read here; the body is decoded, once, by the caller.
+            tixpay_core::json::decode(Some(status), response.body())?
+        };
+        reply
+            .operation
+            .binding(|field| echoes.get(field))
+            .require()?;
+        Ok(Verified {
+            status,
+            body: response.into_body(),
+        })
+    }
+}
+
+/// Verifies a reply's or callback's signature: the 5-minute window, SIGNTEST probes, the
+/// key the serial names, and RSA over `timestamp\nnonce\nbody\n`.
+pub(crate) async fn verify_signed(
+    client: &Client,
+    signed: &SignedHeaders,
+    body: &[u8],
+    subject: SignatureSubject,
+) -> Result<(), Error> {
+    signed.precheck(client.config().clock.now_seconds(), subject)?;
+    let key = client
+        .keys()
+        .key_for(client, &signed.serial, subject)
+        .await?;
+    signed.verify_with(&key, body, subject)
+}
+
+impl RequestSigner<'_> {
+    /// Adds `Authorization` (and `Wechatpay-Serial`) over the exact bytes of `request`.
+    pub(crate) fn sign(&self, request: &mut http::Request<Bytes>) -> Result<(), Error> {
         let ts = self.clock.now_seconds();
-        let nonce = self.nonce.nonce(32);
+        let nonce = self.nonce.nonce(32)?;
         let canonical = request
             .uri()
             .path_and_query()
@@ -253,6 +386,20 @@ pub(crate) struct SignedHeaders {
 }
 
 impl SignedHeaders {
+    /// The signature headers of a reply that carries any of them (a missing one is then an
+    /// error); `None` when it carries none.
+    pub(crate) fn read_if_present(headers: &http::HeaderMap) -> Option<Result<Self, Error>> {
+        let any = [
+            "wechatpay-timestamp",
+            "wechatpay-nonce",
+            "wechatpay-signature",
+            "wechatpay-serial",
+        ]
+        .iter()
+        .any(|name| headers.contains_key(*name));
+        any.then(|| Self::read(headers, SignatureSubject::Response))
+    }
+
     pub(crate) fn read(
         headers: &http::HeaderMap,
         subject: SignatureSubject,

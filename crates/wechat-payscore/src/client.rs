@@ -8,12 +8,10 @@ use http::Method;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tixpay_core::crypto::{Certificate, base64};
-use tixpay_core::{
-    ApiError, Clock, Error, ErrorKind, HttpClient, Idempotency, Operation, SignatureSubject,
-};
+use tixpay_core::{Authenticate, Error, HttpClient, Idempotency, Operation};
 
-use crate::auth::{KeyRing, Lookup, RequestSigner, SignedHeaders};
+use crate::auth::{Exchange, RequestSigner};
+use crate::certificates::PlatformKeys;
 use crate::config::Config;
 use crate::requests::{
     AppService, AssessUserRiskLevel, Authorization, CancelServiceOrder, CompleteServiceOrder,
@@ -60,14 +58,8 @@ pub struct Client {
 struct Inner {
     config: Config,
     http: HttpClient,
-    keys: KeyRing,
-    refresh: tokio::sync::Mutex<()>,
-    last_refresh: std::sync::Mutex<Option<tokio::time::Instant>>,
+    keys: PlatformKeys,
 }
-
-/// How soon an unknown serial may trigger another certificate download: a stream of
-/// forged callbacks must not turn into a stream of downloads.
-const REFRESH_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,22 +83,23 @@ fn check_segment(field: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// A reply body is required here: an empty 2xx is a decode error.
+fn context(name: &'static str) -> impl Fn(Error) -> Error {
+    move |e| e.with_provider(PROVIDER).with_operation(name)
+}
+
+/// A reply body is required here: a verified empty 2xx is a decode error (the verified reply
+/// was empty, so there is no excerpt to keep).
 fn expect_body<T>(name: &'static str) -> impl FnOnce(Option<T>) -> Result<T, Error> {
     move |body| {
         body.ok_or_else(|| {
             context(name)(Error::decode(
-                None,
+                Some(http::StatusCode::NO_CONTENT),
                 b"",
                 None,
                 "an empty reply where a body was expected",
             ))
         })
     }
-}
-
-fn context(name: &'static str) -> impl Fn(Error) -> Error {
-    move |e| e.with_provider(PROVIDER).with_operation(name)
 }
 
 impl Client {
@@ -117,15 +110,9 @@ impl Client {
 
     /// A client sending through `http`.
     pub fn with_http_client(config: Config, http: HttpClient) -> Result<Self, Error> {
-        let keys = config.key_ring()?;
+        let keys = PlatformKeys::new(config.key_ring()?);
         Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                http,
-                keys,
-                refresh: tokio::sync::Mutex::new(()),
-                last_refresh: std::sync::Mutex::new(None),
-            }),
+            inner: Arc::new(Inner { config, http, keys }),
         })
     }
 
@@ -136,131 +123,69 @@ impl Client {
 
     /// The serials of the platform certificates held.
     pub fn certificate_serials(&self) -> Vec<String> {
-        self.inner.keys.certificate_serials()
+        self.inner.keys.ring.certificate_serials()
     }
 
-    async fn send(
+    pub(crate) fn keys(&self) -> &PlatformKeys {
+        &self.inner.keys
+    }
+
+    /// The merchant's request signer, announcing the serial it verifies with.
+    pub(crate) fn signer(&self) -> RequestSigner<'_> {
+        let config = &self.inner.config;
+        RequestSigner {
+            mchid: &config.mchid,
+            serial_no: &config.cert_serial,
+            key: &config.private_key,
+            clock: &config.clock,
+            nonce: &config.nonce,
+            accept_serial: self.inner.keys.ring.preferred_serial(),
+        }
+    }
+
+    /// One endpoint as an [`Operation`]: the main host, and the backup host as the alternate
+    /// the client fails over to when nothing could be sent to the main one.
+    pub(crate) fn operation(
         &self,
         name: &'static str,
         method: Method,
         path_and_query: &str,
         body: Option<Bytes>,
         idempotency: Idempotency,
-    ) -> Result<http::Response<Bytes>, Error> {
+    ) -> Result<Operation, Error> {
         let config = &self.inner.config;
-        let build = |base: &str| -> Result<Operation, Error> {
-            let mut op = Operation::new(
-                PROVIDER,
-                name,
-                method.clone(),
-                format!("{base}{path_and_query}"),
-            )
-            .header("accept", "application/json")?
-            .idempotency(idempotency.clone());
-            if let Some(bytes) = &body {
-                op = op
-                    .header("content-type", "application/json")?
-                    .body(bytes.clone());
-            }
-            Ok(op)
-        };
-        let signer = RequestSigner {
-            mchid: &config.mchid,
-            serial_no: &config.cert_serial,
-            key: &config.private_key,
-            clock: &config.clock,
-            nonce: &config.nonce,
-            accept_serial: self.inner.keys.preferred_serial(),
-        };
-        match self
-            .inner
-            .http
-            .execute(&build(&config.base_url)?, &signer)
-            .await
-        {
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::Transport {
-                        may_have_been_sent: false
-                    }
-                ) && config.backup_url.is_some() =>
-            {
-                let backup = config.backup_url.as_deref().unwrap_or_default();
-                tracing::warn!(
-                    operation = name,
-                    "main host unreachable; trying the backup host"
-                );
-                self.inner.http.execute(&build(backup)?, &signer).await
-            }
-            other => other,
+        let mut op = Operation::new(
+            PROVIDER,
+            name,
+            method,
+            format!("{}{path_and_query}", config.base_url),
+        )
+        .header("accept", "application/json")?
+        .idempotency(idempotency);
+        if let Some(backup) = &config.backup_url {
+            op = op.alternate_url(format!("{backup}{path_and_query}"));
         }
+        if let Some(bytes) = body {
+            op = op.header("content-type", "application/json")?.body(bytes);
+        }
+        Ok(op)
     }
 
-    /// Verifies a 2xx reply's signature (any body, the empty one of a 204 included).
-    async fn verify(
+    /// Runs one operation with its hook: the one place this crate sends anything.
+    pub(crate) async fn send<A: Authenticate + ?Sized>(
         &self,
-        headers: &http::HeaderMap,
-        body: &[u8],
-        subject: SignatureSubject,
-    ) -> Result<(), Error> {
-        let signed = SignedHeaders::read(headers, subject)?;
-        signed.precheck(self.inner.config.clock.now_seconds(), subject)?;
-        let key = match self.inner.keys.lookup(&signed.serial) {
-            Lookup::Found(key) => key,
-            Lookup::UnknownCertificate => {
-                let recent = self
-                    .inner
-                    .last_refresh
-                    .lock()
-                    .map(|t| t.is_some_and(|t| t.elapsed() < REFRESH_COOLDOWN))
-                    .unwrap_or(false);
-                if recent {
-                    return Err(Error::signature(
-                        subject,
-                        format!(
-                            "no platform certificate has serial {} (refreshed less than a minute ago)",
-                            signed.serial
-                        ),
-                    ));
-                }
-                self.refresh_certificates().await?;
-                match self.inner.keys.lookup(&signed.serial) {
-                    Lookup::Found(key) => key,
-                    _ => {
-                        return Err(Error::signature(
-                            subject,
-                            format!("no platform certificate has serial {}", signed.serial),
-                        ));
-                    }
-                }
-            }
-            Lookup::Unknown => {
-                return Err(Error::signature(
-                    subject,
-                    format!(
-                        "Wechatpay-Serial {} is not the configured public key id",
-                        signed.serial
-                    ),
-                ));
-            }
-        };
-        signed.verify_with(&key, body, subject)
-    }
-
-    pub(crate) async fn verify_callback(
-        &self,
-        headers: &http::HeaderMap,
-        body: &[u8],
-    ) -> Result<(), Error> {
-        self.verify(headers, body, SignatureSubject::Notification)
-            .await
+        op: &Operation,
+        hook: &A,
+    ) -> Result<A::Output, Error> {
+        self.inner.http.execute(op, hook).await
     }
 
     pub(crate) fn apiv3(&self) -> &tixpay_core::crypto::AesGcmKey {
         &self.inner.config.apiv3
     }
 
+    /// Sends one call, verified and bound by [`Exchange`], and decodes its body. `None` for
+    /// an empty reply (a 204), unless `body_required`.
     async fn call<T: DeserializeOwned>(
         &self,
         name: &'static str,
@@ -268,26 +193,18 @@ impl Client {
         path_and_query: &str,
         body: Option<Bytes>,
         idempotency: Idempotency,
+        echoes: impl FnOnce(Operation) -> Operation,
     ) -> Result<Option<T>, Error> {
         let ctx = context(name);
-        let response = self
-            .send(name, method, path_and_query, body, idempotency)
-            .await?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(ctx(api_error(&response)));
-        }
-        self.verify(
-            response.headers(),
-            response.body(),
-            SignatureSubject::Response,
-        )
-        .await
-        .map_err(&ctx)?;
-        if response.body().is_empty() {
+        let op = echoes(
+            self.operation(name, method, path_and_query, body, idempotency)
+                .map_err(&ctx)?,
+        );
+        let verified = self.send(&op, &Exchange { client: self }).await?;
+        if verified.body.is_empty() {
             return Ok(None);
         }
-        tixpay_core::json::decode(Some(status), response.body())
+        tixpay_core::json::decode(Some(verified.status), &verified.body)
             .map(Some)
             .map_err(ctx)
     }
@@ -299,6 +216,7 @@ impl Client {
         path: &str,
         body: &B,
         idempotency: Idempotency,
+        echoes: impl FnOnce(Operation) -> Operation,
     ) -> Result<Option<T>, Error> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| context(name)(Error::invalid_request("body", e.to_string())))?;
@@ -308,6 +226,7 @@ impl Client {
             path,
             Some(Bytes::from(bytes)),
             idempotency,
+            echoes,
         )
         .await
     }
@@ -318,8 +237,9 @@ impl Client {
         path: &str,
         body: &B,
         idempotency: Idempotency,
+        echoes: impl FnOnce(Operation) -> Operation,
     ) -> Result<T, Error> {
-        self.post(name, path, body, idempotency)
+        self.post(name, path, body, idempotency, echoes)
             .await
             .and_then(expect_body(name))
     }
@@ -331,7 +251,7 @@ impl Client {
         body: &B,
         idempotency: Idempotency,
     ) -> Result<(), Error> {
-        self.post::<B, serde_json::Value>(name, path, body, idempotency)
+        self.post::<B, serde_json::Value>(name, path, body, idempotency, |op| op)
             .await
             .map(|_| ())
     }
@@ -340,122 +260,29 @@ impl Client {
         &self,
         name: &'static str,
         path_and_query: &str,
+        echoes: impl FnOnce(Operation) -> Operation,
     ) -> Result<T, Error> {
-        self.call(name, Method::GET, path_and_query, None, Idempotency::Safe)
-            .await
-            .and_then(expect_body(name))
+        self.call(
+            name,
+            Method::GET,
+            path_and_query,
+            None,
+            Idempotency::Safe,
+            echoes,
+        )
+        .await
+        .and_then(expect_body(name))
     }
 
     /// Downloads, decrypts and verifies the platform certificates (`GET /v3/certificates`)
-    /// and replaces the ones held. Returns their serials.
+    /// and replaces the ones held. Returns their serials. A download already running is
+    /// waited for first.
     pub async fn refresh_certificates(&self) -> Result<Vec<String>, Error> {
-        const NAME: &str = "certificates";
-        let ctx = context(NAME);
-        if !self.inner.keys.uses_certificates() {
-            return Err(ctx(Error::config(
-                "this client verifies with the WeChat Pay public key only",
-            )));
-        }
-        let _one_at_a_time = self.inner.refresh.lock().await;
-        match self.inner.last_refresh.lock() {
-            Ok(mut t) => *t = Some(tokio::time::Instant::now()),
-            Err(e) => *e.into_inner() = Some(tokio::time::Instant::now()),
-        }
-        let response = self
-            .send(
-                NAME,
-                Method::GET,
-                "/v3/certificates?algorithm_type=RSA",
-                None,
-                Idempotency::Safe,
-            )
-            .await?;
-        if !response.status().is_success() {
-            return Err(ctx(api_error(&response)));
-        }
-        #[derive(serde::Deserialize)]
-        struct List {
-            data: Vec<Item>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Item {
-            encrypt_certificate: Encrypted,
-        }
-        #[derive(serde::Deserialize)]
-        struct Encrypted {
-            nonce: String,
-            #[serde(default)]
-            associated_data: String,
-            ciphertext: String,
-        }
-        let list: List =
-            tixpay_core::json::decode(Some(response.status()), response.body()).map_err(&ctx)?;
-        let mut certificates = Vec::new();
-        for item in list.data {
-            let e = item.encrypt_certificate;
-            let ciphertext = base64::decode(e.ciphertext.trim()).map_err(|_| {
-                ctx(Error::signature(
-                    SignatureSubject::Response,
-                    "certificate ciphertext is not base64",
-                ))
-            })?;
-            let pem = self
-                .inner
-                .config
-                .apiv3
-                .open(
-                    e.nonce.as_bytes(),
-                    e.associated_data.as_bytes(),
-                    &ciphertext,
-                )
-                .map_err(|_| {
-                    ctx(Error::signature(
-                        SignatureSubject::Response,
-                        "cannot decrypt a certificate: wrong APIv3 key?",
-                    ))
-                })?;
-            let pem = String::from_utf8(pem).map_err(|_| {
-                ctx(Error::decode(
-                    None,
-                    b"",
-                    None,
-                    "a decrypted certificate is not text",
-                ))
-            })?;
-            certificates.push(
-                Certificate::from_pem(&pem)
-                    .map_err(|e| ctx(Error::decode(None, b"", None, e.to_string())))?,
-            );
-        }
-        // The download is verified with a key already held (the public key, or a known
-        // certificate), else, at bootstrap, with the certificates it brought.
-        let signed =
-            SignedHeaders::read(response.headers(), SignatureSubject::Response).map_err(&ctx)?;
-        signed
-            .precheck(
-                self.inner.config.clock.now_seconds(),
-                SignatureSubject::Response,
-            )
-            .map_err(&ctx)?;
-        let key = match self.inner.keys.lookup(&signed.serial) {
-            Lookup::Found(key) => key,
-            _ => certificates
-                .iter()
-                .find(|c| c.serial().eq_ignore_ascii_case(&signed.serial))
-                .map(|c| c.public_key().clone())
-                .ok_or_else(|| {
-                    ctx(Error::signature(
-                        SignatureSubject::Response,
-                        "the certificate list is signed by no key held and none of its certificates",
-                    ))
-                })?,
-        };
-        signed
-            .verify_with(&key, response.body(), SignatureSubject::Response)
-            .map_err(&ctx)?;
-        let serials = certificates.iter().map(|c| c.serial().to_owned()).collect();
-        self.inner.keys.set_certificates(certificates);
-        Ok(serials)
+        self.inner
+            .keys
+            .refresh(self)
+            .await
+            .map_err(context("certificates"))
     }
 
     /// Refreshes the platform certificates every [`Config::certificate_refresh_interval`]
@@ -484,11 +311,18 @@ impl Client {
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.create";
         order.check().map_err(context(NAME))?;
+        let mchid = self.config().mchid.clone();
         self.json_call(
             NAME,
             "/v3/payscore/serviceorder",
             order,
             Idempotency::Keyed(order.out_order_no.clone()),
+            |op| {
+                op.echo("out_order_no", order.out_order_no.as_str())
+                    .echo("service_id", order.service_id.as_str())
+                    .echo("appid", order.appid.as_str())
+                    .echo("mchid", mchid)
+            },
         )
         .await
     }
@@ -524,7 +358,19 @@ impl Client {
             encode(appid),
             encode(value)
         );
-        self.get(NAME, &path).await
+        let mchid = self.config().mchid.clone();
+        self.get(NAME, &path, |op| {
+            let op = op
+                .echo("service_id", service_id)
+                .echo("appid", appid)
+                .echo("mchid", mchid);
+            match order {
+                OrderRef::OutOrderNo(no) => op.echo("out_order_no", no.as_str()),
+                // The reply does not carry query_id, and which order it names is unknown.
+                OrderRef::QueryId(_) => op,
+            }
+        })
+        .await
     }
 
     fn order_path(out_order_no: &str, action: &str) -> String {
@@ -535,21 +381,26 @@ impl Client {
     }
 
     /// `POST /v3/payscore/serviceorder/{out_order_no}/{action}`, keyed by `out_order_no`.
-    /// Returns `None` for a 204.
+    /// Returns `None` for a 204. A reply with a body must echo `out_order_no`, and the
+    /// `appid` and `service_id` sent, and the merchant's `mchid` (each required where the
+    /// endpoint documents it as always returned, compared when present otherwise).
     async fn order_action<B: Serialize, T: DeserializeOwned>(
         &self,
         name: &'static str,
         out_order_no: &str,
         action: &str,
         body: &B,
+        ids: OrderEchoes<'_>,
     ) -> Result<Option<T>, Error> {
         Self::check_out_order_no(name, out_order_no)?;
         let path = Self::order_path(out_order_no, action);
+        let mchid = self.config().mchid.clone();
         self.post(
             name,
             &path,
             body,
             Idempotency::Keyed(out_order_no.to_owned()),
+            |op| ids.apply(op, out_order_no, &mchid),
         )
         .await
     }
@@ -569,9 +420,15 @@ impl Client {
     ) -> Result<OrderAck, Error> {
         const NAME: &str = "serviceorder.cancel";
         cancel.check().map_err(context(NAME))?;
-        self.order_action(NAME, out_order_no, "cancel", cancel)
-            .await
-            .and_then(expect_body(NAME))
+        self.order_action(
+            NAME,
+            out_order_no,
+            "cancel",
+            cancel,
+            OrderEchoes::all(&cancel.appid, &cancel.service_id),
+        )
+        .await
+        .and_then(expect_body(NAME))
     }
 
     /// (4) `POST …/{out_order_no}/modify`: lower the amount of a completed, unpaid order.
@@ -582,9 +439,15 @@ impl Client {
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.modify";
         modify.check().map_err(context(NAME))?;
-        self.order_action(NAME, out_order_no, "modify", modify)
-            .await
-            .and_then(expect_body(NAME))
+        self.order_action(
+            NAME,
+            out_order_no,
+            "modify",
+            modify,
+            OrderEchoes::order_only(&modify.appid, &modify.service_id),
+        )
+        .await
+        .and_then(expect_body(NAME))
     }
 
     /// (5) `POST …/{out_order_no}/complete`: end the service and charge
@@ -607,9 +470,15 @@ impl Client {
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.complete";
         complete.check().map_err(context(NAME))?;
-        self.order_action(NAME, out_order_no, "complete", complete)
-            .await
-            .and_then(expect_body(NAME))
+        self.order_action(
+            NAME,
+            out_order_no,
+            "complete",
+            complete,
+            OrderEchoes::all(&complete.appid, &complete.service_id),
+        )
+        .await
+        .and_then(expect_body(NAME))
     }
 
     /// (6) `POST …/{out_order_no}/pay`: ask WeChat Pay to collect now.
@@ -620,9 +489,22 @@ impl Client {
         service_id: &str,
     ) -> Result<OrderAck, Error> {
         const NAME: &str = "serviceorder.pay";
-        self.order_action(NAME, out_order_no, "pay", &AppService { appid, service_id })
-            .await
-            .and_then(expect_body(NAME))
+        // appid, out_order_no and service_id are always returned; mchid is not marked so.
+        let ids = OrderEchoes {
+            appid,
+            service_id,
+            ids_required: true,
+            mchid_required: false,
+        };
+        self.order_action(
+            NAME,
+            out_order_no,
+            "pay",
+            &AppService { appid, service_id },
+            ids,
+        )
+        .await
+        .and_then(expect_body(NAME))
     }
 
     /// (7) `POST …/{out_order_no}/sync`: the user paid by another channel.
@@ -633,20 +515,33 @@ impl Client {
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.sync";
         sync.check().map_err(context(NAME))?;
-        self.order_action(NAME, out_order_no, "sync", sync)
-            .await
-            .and_then(expect_body(NAME))
+        self.order_action(
+            NAME,
+            out_order_no,
+            "sync",
+            sync,
+            OrderEchoes::all(&sync.appid, &sync.service_id),
+        )
+        .await
+        .and_then(expect_body(NAME))
     }
 
     /// (8) `POST /v3/payscore/serviceorder/direct-complete`: create and complete at once.
     pub async fn direct_complete(&self, order: &DirectComplete) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.direct-complete";
         order.check().map_err(context(NAME))?;
+        let mchid = self.config().mchid.clone();
         self.json_call(
             NAME,
             "/v3/payscore/serviceorder/direct-complete",
             order,
             Idempotency::Keyed(order.out_order_no.clone()),
+            |op| {
+                op.echo("out_order_no", order.out_order_no.as_str())
+                    .echo("mchid", mchid)
+                    .echo_if_present("service_id", order.service_id.as_str())
+                    .echo_if_present("appid", order.appid.as_str())
+            },
         )
         .await
     }
@@ -659,11 +554,13 @@ impl Client {
     ) -> Result<PermissionsToken, Error> {
         const NAME: &str = "permissions.apply";
         request.check().map_err(context(NAME))?;
+        // The reply is a token alone: it echoes nothing to bind it by.
         self.json_call(
             NAME,
             "/v3/payscore/permissions",
             request,
             Idempotency::Unsafe,
+            |op| op,
         )
         .await
     }
@@ -683,7 +580,13 @@ impl Client {
             encode(authorization_code),
             encode(service_id)
         );
-        self.get(NAME, &path).await
+        let mchid = self.config().mchid.clone();
+        self.get(NAME, &path, |op| {
+            op.echo("authorization_code", authorization_code)
+                .echo("service_id", service_id)
+                .echo("mchid", mchid)
+        })
+        .await
     }
 
     /// (11) `POST …/authorization-code/{authorization_code}/terminate` → 204.
@@ -733,7 +636,14 @@ impl Client {
             encode(service_id),
             encode(appid)
         );
-        self.get(NAME, &path).await
+        let mchid = self.config().mchid.clone();
+        self.get(NAME, &path, |op| {
+            op.echo("service_id", service_id)
+                .echo("appid", appid)
+                .echo("mchid", mchid)
+                .echo_if_present("openid", openid)
+        })
+        .await
     }
 
     /// (13) `POST …/openid/{openid}/terminate` → 204. Fails while the user has orders in
@@ -787,11 +697,25 @@ impl Client {
                 "give openid or authorization_code",
             )));
         }
+        let mchid = self.config().mchid.clone();
         self.json_call(
             NAME,
             "/v3/payscore/permissions/assess-user-risk-level",
             request,
             Idempotency::Safe,
+            |op| {
+                let mut op = op
+                    .echo("service_id", request.service_id.as_str())
+                    .echo("appid", request.appid.as_str())
+                    .echo("mchid", mchid);
+                if let Some(code) = &request.authorization_code {
+                    op = op.echo_if_present("authorization_code", code.as_str());
+                }
+                if let Some(openid) = &request.openid {
+                    op = op.echo_if_present("openid", openid.as_str());
+                }
+                op
+            },
         )
         .await
     }
@@ -809,6 +733,7 @@ impl Client {
             out_order_no,
             "send-pendingmessage",
             message,
+            OrderEchoes::none(),
         )
         .await
         .map(|_| ())
@@ -827,6 +752,7 @@ impl Client {
             out_order_no,
             "send-prepaidmessage",
             message,
+            OrderEchoes::none(),
         )
         .await
         .map(|_| ())
@@ -856,44 +782,69 @@ impl Client {
         if gzip {
             path.push_str("&tar_type=GZIP");
         }
-        self.get(NAME, &path).await
+        // The reply lists files: it echoes nothing to bind it by.
+        self.get(NAME, &path, |op| op).await
     }
 }
 
-/// A non-2xx reply: `{code, message, detail}` and the `Request-ID`, or a bare HTTP error.
-fn api_error(response: &http::Response<Bytes>) -> Error {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        code: String,
-        #[serde(default)]
-        message: String,
-        #[serde(default)]
-        detail: Option<serde_json::Value>,
-    }
-    let status = response.status();
-    let request_id = response
-        .headers()
-        .get("request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    match serde_json::from_slice::<Body>(response.body()) {
-        Ok(body) => {
-            let mut api = ApiError::new(body.code.clone(), body.message)
-                .with_status(status)
-                .with_body(response.body().clone())
-                .retryable(
-                    body.code == "SYSTEM_ERROR"
-                        || status.is_server_error()
-                        || status.as_u16() == 429,
-                );
-            if let Some(detail) = body.detail {
-                api = api.with_detail(detail);
-            }
-            if let Some(id) = request_id {
-                api = api.with_request_id(id);
-            }
-            Error::api(api)
+/// Which ids an order action's reply echoes (see [`Client::order_action`]).
+struct OrderEchoes<'a> {
+    appid: &'a str,
+    service_id: &'a str,
+    /// `appid` and `service_id` are documented as always returned.
+    ids_required: bool,
+    /// `mchid` is documented as always returned.
+    mchid_required: bool,
+}
+
+impl<'a> OrderEchoes<'a> {
+    /// Every id documented as always returned (cancel, complete, sync).
+    fn all(appid: &'a str, service_id: &'a str) -> Self {
+        Self {
+            appid,
+            service_id,
+            ids_required: true,
+            mchid_required: true,
         }
-        Err(_) => Error::http(status, response.body(), request_id),
+    }
+
+    /// Only `out_order_no` documented as always returned; the rest compared when present
+    /// (modify).
+    fn order_only(appid: &'a str, service_id: &'a str) -> Self {
+        Self {
+            appid,
+            service_id,
+            ids_required: false,
+            mchid_required: false,
+        }
+    }
+
+    /// A 204: nothing is echoed (the send-*message actions).
+    fn none() -> Self {
+        Self {
+            appid: "",
+            service_id: "",
+            ids_required: false,
+            mchid_required: false,
+        }
+    }
+
+    fn apply(&self, op: Operation, out_order_no: &str, mchid: &str) -> Operation {
+        if self.appid.is_empty() && self.service_id.is_empty() {
+            return op;
+        }
+        let op = op.echo("out_order_no", out_order_no);
+        let op = if self.ids_required {
+            op.echo("appid", self.appid)
+                .echo("service_id", self.service_id)
+        } else {
+            op.echo_if_present("appid", self.appid)
+                .echo_if_present("service_id", self.service_id)
+        };
+        if self.mchid_required {
+            op.echo("mchid", mchid)
+        } else {
+            op.echo_if_present("mchid", mchid)
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! WeChat Pay's error codes, and PayScore's finer codes carried in `Request-ID`.
 
-use tixpay_core::Error;
+use bytes::Bytes;
+use tixpay_core::{ApiError, Error};
 
 /// The `code` of an APIv3 error body.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -139,5 +140,41 @@ impl PayScoreCode {
         let id = err.as_api()?.request_id.as_deref()?;
         let (_, tail) = id.rsplit_once('-')?;
         tail.trim().parse().ok().map(Self::from_number)
+    }
+}
+
+/// A non-2xx reply as an error: `{code, message, detail}` with the `Request-ID`, or a bare HTTP
+/// error when the body is not WeChat Pay's error object. Whether it is authenticated is
+/// decided by the caller (see [`crate::auth`]).
+pub(crate) fn refusal_of(response: &http::Response<Bytes>) -> Error {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        code: String,
+        #[serde(default)]
+        message: String,
+        #[serde(default)]
+        detail: Option<serde_json::Value>,
+    }
+    let status = response.status();
+    let request_id = response
+        .headers()
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match serde_json::from_slice::<Body>(response.body()) {
+        Ok(body) => {
+            let mut api = ApiError::new(body.code.clone(), body.message)
+                .with_status(status)
+                .with_body(response.body().clone())
+                .retryable(body.code == "SYSTEM_ERROR");
+            if let Some(detail) = body.detail {
+                api = api.with_detail(detail);
+            }
+            if let Some(id) = request_id {
+                api = api.with_request_id(id);
+            }
+            Error::api(api)
+        }
+        Err(_) => Error::http(status, response.body(), request_id),
     }
 }

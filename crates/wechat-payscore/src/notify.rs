@@ -146,7 +146,11 @@ impl Client {
         body: &[u8],
     ) -> Result<Callback, Error> {
         let ctx = |e: Error| e.with_provider(PROVIDER).with_operation(OPERATION);
-        self.verify_callback(headers, body).await.map_err(ctx)?;
+        let signed = crate::auth::SignedHeaders::read(headers, SignatureSubject::Notification)
+            .map_err(ctx)?;
+        crate::auth::verify_signed(self, &signed, body, SignatureSubject::Notification)
+            .await
+            .map_err(ctx)?;
         let envelope: Envelope = tixpay_core::json::decode(None, body).map_err(ctx)?;
         let r = &envelope.resource;
         if !r.algorithm.is_empty() && r.algorithm != "AEAD_AES_256_GCM" {

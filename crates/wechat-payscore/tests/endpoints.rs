@@ -189,7 +189,7 @@ async fn create_and_query() {
         "/v3/payscore/serviceorder",
         Some("service_id=500001&appid=wxd678efh567hg6787&out_order_no=A%2FB%20C"),
         Some(""),
-        signed(200, ORDER),
+        signed(200, &ORDER.replace("1234323JKHDFE1243252", "A/B C")),
     )
     .await;
     let c = client(&server);
@@ -292,7 +292,8 @@ async fn order_actions() {
 async fn direct_complete_permissions_risk_bill() {
     let server = MockServer::start().await;
     mount(&server, "POST", "/v3/payscore/serviceorder/direct-complete", None,
-        Some(r#"{"out_order_no":"D1","appid":"wx1","service_id":"500001","post_payments":[{"name":"租借","amount":100}],"time_range":{"start_time":"20240101"},"total_amount":100}"#), signed(200, ORDER)).await;
+        Some(r#"{"out_order_no":"D1","appid":"wx1","service_id":"500001","post_payments":[{"name":"租借","amount":100}],"time_range":{"start_time":"20240101"},"total_amount":100}"#),
+        signed(200, &ORDER.replace("1234323JKHDFE1243252", "D1").replace("wxd678efh567hg6787", "wx1"))).await;
     mount(&server, "POST", "/v3/payscore/permissions", None,
         Some(r#"{"service_id":"500001","appid":"wx1","authorization_code":"AUTH1","notify_url":"https://r.example/p"}"#), signed(200, r#"{"apply_permissions_token":"TOKEN"}"#)).await;
     let auth = r#"{"service_id":"500001","appid":"wx1","mchid":"1234567890","authorization_code":"AUTH1","authorization_state":"UNBINDUSER","user_risk_level":2}"#;
@@ -410,7 +411,11 @@ async fn query_with(reply: ResponseTemplate) -> tixpay_core::Error {
         .mount(&server)
         .await;
     client(&server)
-        .query_service_order(&OrderRef::QueryId("q".into()), "500001", "wx1")
+        .query_service_order(
+            &OrderRef::QueryId("q".into()),
+            "500001",
+            "wxd678efh567hg6787",
+        )
         .await
         .unwrap_err()
 }
@@ -684,7 +689,11 @@ async fn an_unknown_serial_triggers_at_most_one_download_a_minute() {
     let c = Client::with_http_client(combined, HttpClient::new().unwrap()).unwrap();
     for _ in 0..3 {
         let e = c
-            .query_service_order(&OrderRef::QueryId("q".into()), "500001", "wx1")
+            .query_service_order(
+                &OrderRef::QueryId("q".into()),
+                "500001",
+                "wxd678efh567hg6787",
+            )
             .await
             .unwrap_err();
         assert!(is_response_signature_error(&e), "{e:?}");
@@ -729,13 +738,18 @@ async fn the_backup_host_is_tried_when_the_main_one_cannot_be_reached() {
         format!("http://127.0.0.1:{port}")
     };
     let with_backup = config(&backup).base_url(closed).backup_url(backup.uri());
+    // Failing over is an attempt of the call's budget: two attempts, two hosts.
     let http = HttpClient::builder()
-        .retry_policy(tixpay_core::RetryPolicy::none())
+        .retry_policy(tixpay_core::RetryPolicy::default().max_attempts(2))
         .build()
         .unwrap();
     let c = Client::with_http_client(with_backup, http).unwrap();
     let order = c
-        .query_service_order(&OrderRef::QueryId("q".into()), "500001", "wx1")
+        .query_service_order(
+            &OrderRef::QueryId("q".into()),
+            "500001",
+            "wxd678efh567hg6787",
+        )
         .await
         .unwrap();
     assert_eq!(order.state, Some(State::Created));
@@ -758,7 +772,11 @@ async fn the_backup_host_is_tried_when_the_main_one_cannot_be_reached() {
     )
     .unwrap();
     let err = c
-        .query_service_order(&OrderRef::QueryId("q".into()), "500001", "wx1")
+        .query_service_order(
+            &OrderRef::QueryId("q".into()),
+            "500001",
+            "wxd678efh567hg6787",
+        )
         .await
         .unwrap_err();
     assert!(!err.may_have_been_sent(), "{err:?}");

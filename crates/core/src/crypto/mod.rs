@@ -59,28 +59,31 @@ impl fmt::Display for CryptoError {
 impl std::error::Error for CryptoError {}
 
 /// Fills `buf` with bytes from the operating system's CSPRNG.
-pub fn fill_random(buf: &mut [u8]) {
-    if rand::fill(buf).is_err() {
-        // aws-lc aborts rather than fail here in practice; should it ever return an error,
-        // fall back to hashing high-resolution time and a counter so nonces stay distinct.
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let mut offset = 0;
-        while offset < buf.len() {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
-            let mut seed = nanos.to_le_bytes().to_vec();
-            seed.extend(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
-            for b in sha256(&seed) {
-                if let Some(slot) = buf.get_mut(offset) {
-                    *slot = b;
-                }
-                offset += 1;
-            }
-        }
+///
+/// Nonces and keys come from here and nowhere else. Should the generator ever fail, the
+/// error says so ([`ErrorKind::Crypto`](crate::ErrorKind::Crypto)) and the caller sends
+/// nothing: there is no fallback to a weaker source.
+pub fn fill_random(buf: &mut [u8]) -> Result<(), crate::Error> {
+    fill_with(buf, |b| rand::fill(b).map_err(|_| ()))
+}
+
+/// The one path from a random source to the caller: the source's failure becomes a typed
+/// error, never a silent substitute.
+fn fill_with(
+    buf: &mut [u8],
+    source: impl FnOnce(&mut [u8]) -> Result<(), ()>,
+) -> Result<(), crate::Error> {
+    #[cfg(test)]
+    if tests::RNG_FAILS.with(std::cell::Cell::get) {
+        return Err(random_failed());
     }
+    source(buf).map_err(|()| random_failed())
+}
+
+fn random_failed() -> crate::Error {
+    crate::Error::new(crate::ErrorKind::Crypto {
+        message: "the operating system's random number generator failed".into(),
+    })
 }
 
 /// MD5 digest. Only for the providers that still sign with it (LeShua, Hawk key derivation).
@@ -630,8 +633,40 @@ impl fmt::Debug for AesGcmKey {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    thread_local! {
+        /// The test seam: while set, the CSPRNG reports failure on this thread.
+        pub(crate) static RNG_FAILS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Runs `f` with a CSPRNG that fails, as `aws_lc_rs::rand::fill` would if the operating
+    /// system could not supply randomness.
+    pub(crate) fn with_failing_rng<T>(f: impl FnOnce() -> T) -> T {
+        RNG_FAILS.with(|c| c.set(true));
+        let out = f();
+        RNG_FAILS.with(|c| c.set(false));
+        out
+    }
+
+    #[test]
+    fn a_failing_random_source_is_a_typed_error_not_a_fallback() {
+        let mut buf = [0u8; 16];
+        let err = fill_with(&mut buf, |_| Err(())).unwrap_err();
+        assert!(
+            matches!(err.kind(), crate::ErrorKind::Crypto { .. }),
+            "{err:?}"
+        );
+        assert!(!err.may_have_been_sent());
+        assert_eq!(
+            buf, [0u8; 16],
+            "nothing may be written in place of randomness"
+        );
+        let err = with_failing_rng(|| fill_random(&mut buf)).unwrap_err();
+        assert!(matches!(err.kind(), crate::ErrorKind::Crypto { .. }));
+        assert!(fill_random(&mut buf).is_ok());
+    }
 
     #[test]
     fn hex_round_trip_and_errors() {

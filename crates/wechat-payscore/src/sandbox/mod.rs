@@ -124,7 +124,6 @@ struct State {
     created_at: BTreeMap<String, i64>,
     messages: BTreeMap<String, bool>,
     authorizations: BTreeMap<String, Value>,
-    signing_with_b: bool,
     next: u64,
 }
 
@@ -136,6 +135,9 @@ struct Simulator {
     platform_b: Platform,
     apiv3: AesGcmKey,
     dispatcher: WebhookDispatcher,
+    /// Whether replies are signed with platform certificate B (after a rotation). Kept out
+    /// of `state` so that a reply can be signed while the state is held.
+    signing_with_b: std::sync::atomic::AtomicBool,
 }
 
 /// The running simulator. Dropping it stops the server.
@@ -176,9 +178,9 @@ impl PayScoreSandbox {
                 created_at: BTreeMap::new(),
                 messages: BTreeMap::new(),
                 authorizations: BTreeMap::new(),
-                signing_with_b: false,
                 next: 1,
             }),
+            signing_with_b: std::sync::atomic::AtomicBool::new(false),
             merchant_public: merchant
                 .public_key()
                 .map_err(|e| Error::config(e.to_string()))?,
@@ -237,7 +239,9 @@ impl PayScoreSandbox {
     /// Signs with the second platform certificate from now on (both are served), so that
     /// clients meet an unknown serial.
     pub fn rotate_certificate(&self) {
-        self.simulator.state.with(|s| s.signing_with_b = true);
+        self.simulator
+            .signing_with_b
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The user confirms a `CREATED` order: `DOING`/`USER_CONFIRM`, and a `USER_CONFIRM`
@@ -320,7 +324,7 @@ impl tixpay_core::sandbox::SandboxHandler for Handler {
     fn handle(&self, request: &SandboxRequest) -> SandboxResponse {
         let s = &self.0;
         if let Err(why) = s.authenticate(request) {
-            return s.error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", &why, None);
+            return s.unsigned_error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", &why, None);
         }
         s.route(request)
     }
@@ -334,7 +338,9 @@ fn attribute<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 
 impl Simulator {
     fn signer(&self) -> (&RsaPrivateKey, String) {
-        let with_b = self.state.with(|s| s.signing_with_b);
+        let with_b = self
+            .signing_with_b
+            .load(std::sync::atomic::Ordering::SeqCst);
         match (self.options.mode, with_b) {
             (VerifyMode::PublicKey, _) => (&self.platform_a.key, SANDBOX_PUBLIC_KEY_ID.to_owned()),
             (VerifyMode::Certificates, false) => (
@@ -351,20 +357,24 @@ impl Simulator {
     fn signed(&self, status: StatusCode, body: String) -> SandboxResponse {
         let (key, serial) = self.signer();
         let ts = self.options.clock.now_seconds();
-        let nonce = random_alphanumeric(32);
+        let nonce = sandbox_random(32);
         let signature = sign_response(key, ts, &nonce, body.as_bytes()).unwrap_or_default();
         let mut r = SandboxResponse::new(status)
             .header("wechatpay-timestamp", ts.to_string())
             .header("wechatpay-nonce", nonce)
             .header("wechatpay-signature", signature)
             .header("wechatpay-serial", serial)
-            .header("request-id", format!("08F4D{}", random_alphanumeric(8)));
+            .header("request-id", format!("08F4D{}", sandbox_random(8)));
         if !body.is_empty() {
             r = r.header("content-type", "application/json");
         }
         r.body(body)
     }
 
+    /// A refusal, signed like every reply. Whether real WeChat Pay signs its refusals is not
+    /// documented; the sandbox does, so that a client's authenticated-refusal path can be
+    /// exercised (its `401 SIGN_ERROR`, given before the merchant is authenticated, is not:
+    /// see [`Simulator::unsigned_error`]).
     fn error(
         &self,
         status: StatusCode,
@@ -372,12 +382,34 @@ impl Simulator {
         message: &str,
         detail_code: Option<u64>,
     ) -> SandboxResponse {
-        let request_id = match detail_code {
-            Some(n) => format!("08F4D9A2B-{n}"),
-            None => format!("08F4D{}", random_alphanumeric(8)),
-        };
+        let mut response = self.signed(
+            status,
+            json!({"code": code, "message": message}).to_string(),
+        );
+        response
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("request-id"));
+        response.header("request-id", Self::request_id(detail_code))
+    }
+
+    /// A refusal without signature headers.
+    fn unsigned_error(
+        &self,
+        status: StatusCode,
+        code: &str,
+        message: &str,
+        detail_code: Option<u64>,
+    ) -> SandboxResponse {
         SandboxResponse::json(status, &json!({"code": code, "message": message}))
-            .header("request-id", request_id)
+            .header("request-id", Self::request_id(detail_code))
+    }
+
+    /// A `Request-ID`, carrying PayScore's finer code after the last `-` when there is one.
+    fn request_id(detail_code: Option<u64>) -> String {
+        match detail_code {
+            Some(n) => format!("08F4D9A2B-{n}"),
+            None => format!("08F4D{}", sandbox_random(8)),
+        }
     }
 
     fn authenticate(&self, request: &SandboxRequest) -> Result<(), String> {
@@ -455,7 +487,7 @@ impl Simulator {
                 self.state.with(|s| {
                     s.authorizations.insert(code.clone(), json!({"authorization_code": code, "authorization_state": "UNAVAILABLE", "service_id": body["service_id"], "appid": body["appid"], "mchid": SANDBOX_MCHID}))
                 });
-                self.signed(StatusCode::OK, json!({"apply_permissions_token": format!("TOKEN{}", random_alphanumeric(16))}).to_string())
+                self.signed(StatusCode::OK, json!({"apply_permissions_token": format!("TOKEN{}", sandbox_random(16))}).to_string())
             }
             ("GET", ["v3", "payscore", "permissions", "authorization-code", code]) => {
                 match self.state.with(|s| s.authorizations.get(&decode(code)).cloned()) {
@@ -489,7 +521,7 @@ impl Simulator {
     fn certificates(&self) -> SandboxResponse {
         let mut data = Vec::new();
         for p in [&self.platform_a, &self.platform_b] {
-            let nonce = random_alphanumeric(12);
+            let nonce = sandbox_random(12);
             let sealed = self
                 .apiv3
                 .seal(nonce.as_bytes(), b"certificate", p.pem.as_bytes())
@@ -713,9 +745,9 @@ impl Simulator {
         let Some(url) = order["notify_url"].as_str().map(str::to_owned) else {
             return;
         };
-        let id = format!("EV-{}", random_alphanumeric(20));
+        let id = format!("EV-{}", sandbox_random(20));
         let plain = public(order).to_string();
-        let nonce = random_alphanumeric(12);
+        let nonce = sandbox_random(12);
         let sealed = self
             .apiv3
             .seal(nonce.as_bytes(), b"payscore", plain.as_bytes())
@@ -734,7 +766,7 @@ impl Simulator {
             request: Arc::new(move |_attempt| {
                 let (key, serial) = this.signer();
                 let ts = this.options.clock.now_seconds();
-                let n = random_alphanumeric(32);
+                let n = sandbox_random(32);
                 let signature = sign_response(key, ts, &n, &body)?;
                 http::Request::post(url.as_str())
                     .header("content-type", "application/json")
@@ -795,4 +827,17 @@ fn totals(body: &Value) -> u64 {
             .unwrap_or(0)
     };
     sum("post_payments").saturating_sub(sum("post_discounts"))
+}
+
+/// Randomness for the simulator's own ids and nonces. The sandbox is a test double: should
+/// the CSPRNG fail, a counter keeps its ids distinct (a client never signs with these).
+fn sandbox_random(len: usize) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static FALLBACK: AtomicU64 = AtomicU64::new(0);
+    random_alphanumeric(len).unwrap_or_else(|_| {
+        let n = format!("{:0len$}", FALLBACK.fetch_add(1, Ordering::Relaxed));
+        n.get(n.len().saturating_sub(len)..)
+            .unwrap_or(&n)
+            .to_owned()
+    })
 }
