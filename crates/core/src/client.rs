@@ -963,6 +963,110 @@ mod tests {
         assert!(err.is_err());
     }
 
+    fn op_with_echoes() -> Operation {
+        Operation::post("p", "o", "http://x/")
+            .echo("always", "A")
+            .echo_in_answers("answers", "B")
+            .echo_if_present("maybe", "C")
+    }
+
+    fn reply<'a>(fields: &'a [(&'a str, &'a str)]) -> impl FnMut(&str) -> Option<&'a str> {
+        move |f| fields.iter().find(|(n, _)| *n == f).map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn binding_by_presence() {
+        let op = op_with_echoes();
+        assert_eq!(
+            op.binding(reply(&[("always", "A"), ("answers", "B"), ("maybe", "C")])),
+            Binding::Bound
+        );
+        assert_eq!(
+            op.binding(reply(&[("always", "A"), ("answers", "B")])),
+            Binding::Bound,
+            "an unconfirmed echo may be absent"
+        );
+        assert_eq!(
+            op.binding(reply(&[("always", "A"), ("answers", "B"), ("maybe", "")])),
+            Binding::Bound,
+            "empty counts as absent"
+        );
+        assert_eq!(
+            op.binding(reply(&[("answers", "B")])),
+            Binding::Missing {
+                field: "always",
+                refusals_may_omit: false
+            }
+        );
+        assert_eq!(
+            op.binding(reply(&[("always", "A")])),
+            Binding::Missing {
+                field: "answers",
+                refusals_may_omit: true
+            }
+        );
+        assert_eq!(
+            op.binding(reply(&[("always", "A"), ("answers", "B"), ("maybe", "X")])),
+            Binding::Mismatch {
+                field: "maybe",
+                expected: "C".into(),
+                found: "X".into()
+            }
+        );
+        assert_eq!(
+            op.binding(reply(&[("always", "Z"), ("answers", "B")])),
+            Binding::Mismatch {
+                field: "always",
+                expected: "A".into(),
+                found: "Z".into()
+            }
+        );
+        assert_eq!(
+            Operation::get("p", "o", "http://x/").binding(|_| None::<&str>),
+            Binding::Bound
+        );
+    }
+
+    #[test]
+    fn what_a_binding_does_to_answers_and_refusals() {
+        let refusal = || Error::api(crate::ApiError::new("X", "no"));
+        assert!(Binding::Bound.require().is_ok());
+        for missing in [true, false] {
+            let b = Binding::Missing {
+                field: "f",
+                refusals_may_omit: missing,
+            };
+            let err = b.clone().require().unwrap_err();
+            assert!(matches!(err.kind(), ErrorKind::Signature { .. }));
+            let judged = b.judge_refusal(refusal());
+            assert_eq!(judged.api_code(), Some("X"), "a refusal stays a refusal");
+            assert_eq!(judged.unverified_reason().is_some(), !missing);
+        }
+        let mismatch = Binding::Mismatch {
+            field: "f",
+            expected: "1".into(),
+            found: "2".into(),
+        };
+        let judged = mismatch.clone().judge_refusal(refusal());
+        assert!(
+            matches!(judged.kind(), ErrorKind::Signature { .. }),
+            "{judged:?}"
+        );
+        assert!(judged.to_string().contains("f 2, not 1"), "{judged}");
+        assert!(mismatch.require().is_err());
+        let bound = Binding::Bound.judge_refusal(refusal());
+        assert_eq!(bound.unverified_reason(), None);
+    }
+
+    #[test]
+    fn alternates_are_tried_in_order() {
+        let op = Operation::get("p", "o", "http://main/x").alternate_url("http://backup/x");
+        assert_eq!(op.url(), "http://main/x");
+        assert_eq!(op.urls(), ["http://main/x", "http://backup/x"]);
+        assert_eq!(op.request_to(1).unwrap().uri(), "http://backup/x");
+        assert_eq!(op.to_request().unwrap().uri(), "http://main/x");
+    }
+
     #[test]
     fn bad_url_is_config_error() {
         let op = Operation::get("p", "o", "not a url");

@@ -153,12 +153,14 @@ impl Client {
             .map_err(ctx)?;
         let envelope: Envelope = tixpay_core::json::decode(None, body).map_err(ctx)?;
         let r = &envelope.resource;
-        if !r.algorithm.is_empty() && r.algorithm != "AEAD_AES_256_GCM" {
+        // Only AES-256-GCM is defined: an empty or other algorithm is refused before
+        // anything is decrypted.
+        if r.algorithm != "AEAD_AES_256_GCM" {
             return Err(ctx(Error::decode(
                 None,
                 body,
                 Some("resource.algorithm".into()),
-                format!("unsupported {}", r.algorithm),
+                format!("unsupported algorithm `{}`", r.algorithm),
             )));
         }
         let ciphertext = base64::decode(r.ciphertext.trim()).map_err(|_| {

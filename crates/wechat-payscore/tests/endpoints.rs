@@ -781,3 +781,507 @@ async fn the_backup_host_is_tried_when_the_main_one_cannot_be_reached() {
         .unwrap_err();
     assert!(!err.may_have_been_sent(), "{err:?}");
 }
+
+// --- Every reply verified, bound to its request, and judged ---------------------------
+
+const OTHER_ORDER_NO: &str = "OTHER-ORDER-1";
+
+fn complete_request() -> CompleteServiceOrder {
+    CompleteServiceOrder::new("wxd678efh567hg6787", "500001", 40_000)
+        .post_payment(PostPayment::new("就餐费用", 40_000))
+}
+
+async fn answer_always(server: &MockServer, reply: ResponseTemplate) {
+    Mock::given(wiremock::matchers::any())
+        .respond_with(reply)
+        .mount(server)
+        .await;
+}
+
+fn no_retries(server: &MockServer) -> Client {
+    let http = HttpClient::builder()
+        .retry_policy(tixpay_core::RetryPolicy::none())
+        .build()
+        .unwrap();
+    Client::with_http_client(config(server), http).unwrap()
+}
+
+#[tokio::test]
+async fn a_genuine_reply_for_another_order_is_refused() {
+    // A query for order B answered with the genuine, signed reply for order A.
+    let server = MockServer::start().await;
+    answer_always(&server, signed(200, ORDER)).await;
+    let err = client(&server)
+        .query_service_order(
+            &OrderRef::OutOrderNo(OTHER_ORDER_NO.into()),
+            "500001",
+            "wxd678efh567hg6787",
+        )
+        .await
+        .unwrap_err();
+    assert!(is_response_signature_error(&err), "{err:?}");
+    assert!(err.to_string().contains("1234323JKHDFE1243252"), "{err}");
+    assert!(err.is_outcome_unknown());
+    // ... or another merchant's, or another service's.
+    for (field, value) in [("mchid", "9999999999"), ("service_id", "500099")] {
+        let foreign = ORDER.replace(
+            &format!(
+                r#""{field}":"{}""#,
+                if field == "mchid" {
+                    "1234567890"
+                } else {
+                    "500001"
+                }
+            ),
+            &format!(r#""{field}":"{value}""#),
+        );
+        let server = MockServer::start().await;
+        answer_always(&server, signed(200, &foreign)).await;
+        let err = client(&server)
+            .query_service_order(
+                &OrderRef::OutOrderNo("1234323JKHDFE1243252".into()),
+                "500001",
+                "wxd678efh567hg6787",
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_genuine_reply_from_another_operation_or_an_earlier_call_is_refused() {
+    // complete answered with a genuine authorization reply: it echoes no order at all.
+    let auth = r#"{"service_id":"500001","appid":"wxd678efh567hg6787","mchid":"1234567890","authorization_code":"AUTH1","authorization_state":"AVAILABLE"}"#;
+    let server = MockServer::start().await;
+    answer_always(&server, signed(200, auth)).await;
+    let err = no_retries(&server)
+        .complete_service_order("1234323JKHDFE1243252", &complete_request())
+        .await
+        .unwrap_err();
+    assert!(is_response_signature_error(&err), "{err:?}");
+    assert!(err.is_outcome_unknown());
+    // The genuine acknowledgement of an earlier cancel of order A, replayed to a cancel of
+    // order B within the 5-minute window.
+    let server = MockServer::start().await;
+    answer_always(&server, signed(200, ACK)).await;
+    let cancel = CancelServiceOrder {
+        appid: "wxd678efh567hg6787".into(),
+        service_id: "500001".into(),
+        reason: "r".into(),
+    };
+    let err = no_retries(&server)
+        .cancel_service_order(OTHER_ORDER_NO, &cancel)
+        .await
+        .unwrap_err();
+    assert!(is_response_signature_error(&err), "{err:?}");
+    // The same acknowledgement answers its own cancel.
+    assert!(
+        no_retries(&server)
+            .cancel_service_order("1234323JKHDFE1243252", &cancel)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn an_unsigned_refusal_of_a_write_is_outcome_unknown() {
+    // Defect: an unsigned `400 INVALID_REQUEST` to complete was a final refusal.
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(400).set_body_raw(
+            r#"{"code":"INVALID_REQUEST","message":"x"}"#,
+            "application/json",
+        ),
+    )
+    .await;
+    let err = no_retries(&server)
+        .complete_service_order("1234323JKHDFE1243252", &complete_request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("INVALID_REQUEST"));
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.to_string().contains("did not sign"), "{err}");
+    // For a read it is a refusal (nothing can have moved), marked as not authenticated.
+    let err = query_with(ResponseTemplate::new(404).set_body_raw(
+        r#"{"code":"ORDER_NOT_EXIST","message":"x"}"#,
+        "application/json",
+    ))
+    .await;
+    assert!(!err.is_outcome_unknown());
+    assert!(err.unverified_reason().is_some());
+}
+
+#[tokio::test]
+async fn a_signed_refusal_is_an_answer_and_a_wrongly_signed_one_is_not() {
+    let refusal = r#"{"code":"INVALID_ORDER_STATE","message":"单据状态错误"}"#;
+    let server = MockServer::start().await;
+    answer_always(&server, signed(400, refusal)).await;
+    let err = no_retries(&server)
+        .complete_service_order("1234323JKHDFE1243252", &complete_request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("INVALID_ORDER_STATE"));
+    assert!(!err.is_outcome_unknown(), "verified, first attempt: {err}");
+    assert_eq!(err.unverified_reason(), None);
+
+    let sig = sign_response(&platform(), NOW, "N1", br#"{"code":"ORDER_DONE"}"#).unwrap();
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        signed_with(400, refusal, NOW, PUB_KEY_ID, Some(&sig)),
+    )
+    .await;
+    let err = no_retries(&server)
+        .complete_service_order("1234323JKHDFE1243252", &complete_request())
+        .await
+        .unwrap_err();
+    assert!(is_response_signature_error(&err), "{err:?}");
+    assert!(err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn the_status_code_outside_the_signature_never_settles_a_write() {
+    // A genuine signed completion, its status rewritten: the body does not say "refused".
+    for status in [400, 403, 404] {
+        let server = MockServer::start().await;
+        answer_always(&server, signed(status, ORDER)).await;
+        let err = no_retries(&server)
+            .complete_service_order("1234323JKHDFE1243252", &complete_request())
+            .await
+            .unwrap_err();
+        assert!(err.is_outcome_unknown(), "{status}: {err}");
+    }
+    // A genuine signed 204, rewritten to 400: nothing in the body refuses.
+    let server = MockServer::start().await;
+    answer_always(&server, signed(400, "")).await;
+    let err = no_retries(&server)
+        .terminate_authorization_by_code("AUTH1", "500001", "x")
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_calls_on_a_fresh_client_make_one_download_and_all_succeed() {
+    let server = MockServer::start().await;
+    let pem = include_str!("../src/sandbox/platform_a.crt");
+    let serial = tixpay_core::crypto::Certificate::from_pem(pem)
+        .unwrap()
+        .serial()
+        .to_owned();
+    let sealed = tixpay_core::crypto::AesGcmKey::new(APIV3.as_bytes())
+        .unwrap()
+        .seal(b"certnonce123", b"certificate", pem.as_bytes())
+        .unwrap();
+    let list = serde_json::json!({"data": [{
+        "serial_no": serial,
+        "encrypt_certificate": {
+            "algorithm": "AEAD_AES_256_GCM",
+            "nonce": "certnonce123",
+            "associated_data": "certificate",
+            "ciphertext": base64::encode(sealed),
+        },
+    }]})
+    .to_string();
+    // The download is slow, so every call finds the serial unknown while it is in flight.
+    Mock::given(path("/v3/certificates"))
+        .respond_with(
+            signed_with(200, &list, NOW, &serial, None)
+                .set_delay(std::time::Duration::from_millis(500)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/v3/payscore/serviceorder"))
+        .respond_with(signed_with(200, ORDER, NOW, &serial, None))
+        .mount(&server)
+        .await;
+    let certificates_only = Config::new(
+        "1234567890",
+        MERCHANT_KEY,
+        "0123456789ABC",
+        Secret::new(APIV3),
+    )
+    .unwrap()
+    .platform_certificates()
+    .base_url(server.uri())
+    .clock(Arc::new(FixedClock::from_seconds(NOW)));
+    let c = Client::with_http_client(certificates_only, HttpClient::new().unwrap()).unwrap();
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.query_service_order(
+                    &OrderRef::OutOrderNo("1234323JKHDFE1243252".into()),
+                    "500001",
+                    "wxd678efh567hg6787",
+                )
+                .await
+            })
+        })
+        .collect();
+    for call in calls {
+        let order = tokio::time::timeout(std::time::Duration::from_secs(30), call)
+            .await
+            .expect("a call hung")
+            .unwrap()
+            .unwrap();
+        assert_eq!(order.state, Some(State::Created));
+    }
+    let downloads = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v3/certificates")
+        .count();
+    assert_eq!(downloads, 1);
+    assert_eq!(c.certificate_serials(), vec![serial]);
+}
+
+#[tokio::test]
+async fn the_cooldown_starts_when_a_refresh_completes() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v3/certificates"))
+        .respond_with(signed_with(200, r#"{"data":[]}"#, NOW, PUB_KEY_ID, None))
+        .mount(&server)
+        .await;
+    let unknown = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+    Mock::given(path("/v3/payscore/serviceorder"))
+        .respond_with(signed_with(200, ORDER, NOW, unknown, None))
+        .mount(&server)
+        .await;
+    let combined = config(&server).platform_certificates();
+    let c = Client::with_http_client(combined, HttpClient::new().unwrap()).unwrap();
+    // A refresh the user asked for counts: right after it, an unknown serial waits.
+    c.refresh_certificates().await.unwrap();
+    let err = c
+        .query_service_order(
+            &OrderRef::OutOrderNo("1234323JKHDFE1243252".into()),
+            "500001",
+            "wxd678efh567hg6787",
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("less than a minute ago"), "{err}");
+    let downloads = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v3/certificates")
+        .count();
+    assert_eq!(downloads, 1);
+}
+
+#[tokio::test]
+async fn a_public_key_only_client_never_downloads_certificates() {
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        signed_with(
+            200,
+            ORDER,
+            NOW,
+            "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+            None,
+        ),
+    )
+    .await;
+    let c = client(&server);
+    let err = c
+        .query_service_order(
+            &OrderRef::OutOrderNo("1234323JKHDFE1243252".into()),
+            "500001",
+            "wxd678efh567hg6787",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not the configured public key id"),
+        "{err}"
+    );
+    let err = c.refresh_certificates().await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Config { .. }), "{err:?}");
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert!(!paths.iter().any(|p| p == "/v3/certificates"), "{paths:?}");
+}
+
+/// Matches the `Wechatpay-Serial` a request announces.
+struct AnnouncesSerial(String);
+
+impl Match for AnnouncesSerial {
+    fn matches(&self, request: &Request) -> bool {
+        request
+            .headers
+            .get("wechatpay-serial")
+            .and_then(|v| v.to_str().ok())
+            == Some(self.0.as_str())
+    }
+}
+
+#[tokio::test]
+async fn requests_announce_the_key_they_verify_with() {
+    // Public-key mode: the public key id.
+    let server = MockServer::start().await;
+    Mock::given(AnnouncesSerial(PUB_KEY_ID.into()))
+        .respond_with(signed(200, ORDER))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server)
+        .query_service_order(
+            &OrderRef::OutOrderNo("1234323JKHDFE1243252".into()),
+            "500001",
+            "wxd678efh567hg6787",
+        )
+        .await
+        .unwrap();
+    // Certificates: the newest one held (by validity start), not the older one.
+    let newest = include_str!("../src/sandbox/platform_a.crt");
+    let older = include_str!("fixtures/older_test_platform.crt");
+    let newest_serial = tixpay_core::crypto::Certificate::from_pem(newest)
+        .unwrap()
+        .serial()
+        .to_owned();
+    let server = MockServer::start().await;
+    Mock::given(AnnouncesSerial(newest_serial.clone()))
+        .respond_with(signed_with(200, ORDER, NOW, &newest_serial, None))
+        .expect(2)
+        .mount(&server)
+        .await;
+    for order in [[older, newest], [newest, older]] {
+        let mut config = Config::new(
+            "1234567890",
+            MERCHANT_KEY,
+            "0123456789ABC",
+            Secret::new(APIV3),
+        )
+        .unwrap()
+        .base_url(server.uri())
+        .clock(Arc::new(FixedClock::from_seconds(NOW)));
+        for pem in order {
+            config = config.with_certificate(pem).unwrap();
+        }
+        let c = Client::with_http_client(config, HttpClient::new().unwrap()).unwrap();
+        let _ = c
+            .query_service_order(
+                &OrderRef::OutOrderNo("1234323JKHDFE1243252".into()),
+                "500001",
+                "wxd678efh567hg6787",
+            )
+            .await;
+    }
+    // Whichever order the certificates were given in, the newest is announced.
+    let announced: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            r.headers
+                .get("wechatpay-serial")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(announced, vec![newest_serial.clone(), newest_serial]);
+}
+
+/// A callback signed with the platform key, its resource encrypted with the APIv3 key.
+fn callback(event_type: &str, algorithm: &str, plain: &str) -> (http::HeaderMap, Vec<u8>) {
+    let sealed = tixpay_core::crypto::AesGcmKey::new(APIV3.as_bytes())
+        .unwrap()
+        .seal(b"cbnonce12345", b"payscore", plain.as_bytes())
+        .unwrap();
+    let body = serde_json::json!({
+        "id": "EV-1",
+        "create_time": "2024-01-01T10:00:00+08:00",
+        "event_type": event_type,
+        "resource_type": "encrypt-resource",
+        "resource": {
+            "original_type": "payscore",
+            "algorithm": algorithm,
+            "ciphertext": base64::encode(sealed),
+            "associated_data": "payscore",
+            "nonce": "cbnonce12345",
+        },
+    })
+    .to_string()
+    .into_bytes();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("wechatpay-timestamp", NOW.to_string().parse().unwrap());
+    headers.insert("wechatpay-nonce", "CB1".parse().unwrap());
+    headers.insert("wechatpay-serial", PUB_KEY_ID.parse().unwrap());
+    headers.insert(
+        "wechatpay-signature",
+        sign_response(&platform(), NOW, "CB1", &body)
+            .unwrap()
+            .parse()
+            .unwrap(),
+    );
+    (headers, body)
+}
+
+#[tokio::test]
+async fn permission_callbacks_decode_and_unknown_algorithms_are_refused() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let change = r#"{"appid":"wx1","mchid":"1234567890","service_id":"500001","openid":"oUpF8","user_service_status":"USER_OPEN_SERVICE","openorclose_time":"20240101100000","authorization_code":"AUTH1"}"#;
+    let (headers, body) = callback("PAYSCORE.USER_OPEN_SERVICE", "AEAD_AES_256_GCM", change);
+    let event = c.parse_callback(&headers, &body).await.unwrap();
+    match &event.event {
+        notify::CallbackEvent::UserOpenService(p) => {
+            assert_eq!(p.openid.as_deref(), Some("oUpF8"));
+            assert_eq!(p.authorization_code.as_deref(), Some("AUTH1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let (headers, body) = callback("PAYSCORE.USER_CLOSE_SERVICE", "AEAD_AES_256_GCM", change);
+    let event = c.parse_callback(&headers, &body).await.unwrap();
+    assert!(
+        matches!(event.event, notify::CallbackEvent::UserCloseService(_)),
+        "{event:?}"
+    );
+    for algorithm in ["", "AEAD_AES_128_GCM", "aead_aes_256_gcm"] {
+        let (headers, body) = callback("PAYSCORE.USER_OPEN_SERVICE", algorithm, change);
+        let err = c.parse_callback(&headers, &body).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Decode { path: Some(p), .. } if p == "resource.algorithm"),
+            "{algorithm:?}: {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failing_nonce_source_stops_the_call_before_sending() {
+    #[derive(Debug)]
+    struct Broken;
+    impl tixpay_core::NonceSource for Broken {
+        fn nonce(&self, _len: usize) -> Result<String, tixpay_core::Error> {
+            Err(tixpay_core::Error::new(ErrorKind::Crypto {
+                message: "the operating system's random number generator failed".into(),
+            }))
+        }
+    }
+    let server = MockServer::start().await;
+    let c = Client::with_http_client(
+        config(&server).nonce_source(Arc::new(Broken)),
+        HttpClient::new().unwrap(),
+    )
+    .unwrap();
+    let err = c
+        .complete_service_order("1234323JKHDFE1243252", &complete_request())
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Crypto { .. }), "{err:?}");
+    assert!(!err.may_have_been_sent());
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

@@ -204,8 +204,15 @@ async fn cancel_in_created_state_and_expiry() {
         .await
         .unwrap();
     assert_eq!(order.state, Some(State::Revoked));
-    // Cancel again: the order is no longer CREATED.
-    assert!(client.cancel_service_order("C-1", &cancel).await.is_err());
+    // Cancel again: the order is no longer CREATED. The sandbox signs its refusals, so
+    // this one is an answer, not an unknown outcome.
+    let again = client
+        .cancel_service_order("C-1", &cancel)
+        .await
+        .unwrap_err();
+    assert!(again.as_api().is_some(), "{again:?}");
+    assert!(!again.is_outcome_unknown(), "{again}");
+    assert_eq!(again.unverified_reason(), None);
     // Complete before the user confirmed: refused.
     client
         .create_service_order(&rental("C-2", "https://n.invalid/cb"))
