@@ -268,8 +268,9 @@ impl Operation {
     }
 
     /// Another URL for the same operation (a provider's backup host). The client moves to the
-    /// next URL only after an attempt that certainly sent nothing (the connection failed), and
-    /// stays on a host once anything may have reached it. Each URL is signed afresh.
+    /// next URL only while nothing may have reached any host (every attempt so far failed to
+    /// connect), and stays where it is once anything may have been sent. Each attempt is
+    /// signed afresh for its URL, and counts against the call's attempt budget.
     #[must_use]
     pub fn alternate_url(mut self, url: impl Into<String>) -> Self {
         self.urls.push(url.into());
@@ -828,7 +829,7 @@ impl HttpClient {
                             }
                             tracing::info!(attempt, "signing again at the server's request");
                             signed_again = true;
-                            previous = Some(err);
+                            previous = Some(mark_sent(err, sent_any));
                             continue;
                         }
                         Verdict::Reject(err) => {
@@ -849,13 +850,15 @@ impl HttpClient {
                 tracing::debug!(attempt, "Retry-After beyond the limit; not retrying");
                 return Err(mark_sent(err, sent_any));
             }
-            // Nothing reached this host: the next one (the provider's backup) is tried at
-            // once; back to the first host, the usual backoff applies.
-            let next_host = if outcome == AttemptOutcome::NotSent && operation.urls.len() > 1 {
-                (host + 1) % operation.urls.len()
-            } else {
-                host
-            };
+            // Nothing reached any host so far: the next one (the provider's backup) is tried
+            // at once; back to the first host, the usual backoff applies. Once anything may
+            // have been sent, the call stays where it is.
+            let next_host =
+                if outcome == AttemptOutcome::NotSent && !sent_any && operation.urls.len() > 1 {
+                    (host + 1) % operation.urls.len()
+                } else {
+                    host
+                };
             let delay = if next_host != host && next_host != 0 {
                 Duration::ZERO
             } else {
@@ -877,7 +880,8 @@ impl HttpClient {
             }
             tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
             host = next_host;
-            previous = Some(err);
+            // Kept marked: if a later attempt fails before sending, this is what is known.
+            previous = Some(mark_sent(err, sent_any));
             if !delay.is_zero() {
                 inner.sleep.sleep(delay).await;
             }

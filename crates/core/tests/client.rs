@@ -592,6 +592,28 @@ async fn failover_moves_to_the_backup_only_when_nothing_was_sent() {
         .collect();
     assert_eq!(hosts, ["http://main.invalid/c", "http://main.invalid/c"]);
 
+    // Main timed out, then refused the connection: the first attempt may have been
+    // processed there, so the call never moves to the backup.
+    let mock = MockTransport::new();
+    mock.push(MockReply::Error(TransportErrorKind::Timeout));
+    mock.push(MockReply::Error(TransportErrorKind::Connect));
+    mock.push(MockReply::response(200, &[], "OK"));
+    let client = scripted(&mock, RetryPolicy::default());
+    bounded(client.execute(&op, &Scripted)).await.unwrap();
+    let hosts: Vec<String> = mock
+        .requests()
+        .iter()
+        .map(|r| r.uri().to_string())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "http://main.invalid/c",
+            "http://main.invalid/c",
+            "http://main.invalid/c"
+        ]
+    );
+
     // An Unsafe write that may have been sent is not sent again, to either host.
     let mock = MockTransport::new();
     mock.push(MockReply::Error(TransportErrorKind::Timeout));
@@ -747,6 +769,39 @@ async fn verifying_is_bounded_by_the_total_timeout() {
             may_have_been_sent: true
         }
     ));
+}
+
+#[tokio::test]
+async fn a_failure_before_sending_after_a_maybe_sent_attempt_keeps_the_doubt() {
+    // Attempt 1 timed out (maybe processed), attempt 2 could not connect, attempt 3 cannot
+    // even be signed: the refund may exist, so the error must say so.
+    struct FailsThird;
+    impl Authenticate for FailsThird {
+        type Signed = ();
+        type Output = ();
+        fn sign(&self, _: &mut http::Request<bytes::Bytes>, attempt: u32) -> Result<(), Error> {
+            if attempt == 3 {
+                Err(Error::new(ErrorKind::Crypto {
+                    message: "rng failed".into(),
+                }))
+            } else {
+                Ok(())
+            }
+        }
+        fn verify<'a>(&'a self, _reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<()>> {
+            Verdict::Accept(()).ready()
+        }
+    }
+    let mock = MockTransport::new();
+    mock.push(MockReply::Error(TransportErrorKind::Timeout));
+    mock.push(MockReply::Error(TransportErrorKind::Connect));
+    let client = scripted(&mock, RetryPolicy::default().max_attempts(3));
+    let op = Operation::post("test", "refund", "http://x.invalid/r")
+        .idempotency(Idempotency::Keyed("R1".into()));
+    let err = bounded(client.execute(&op, &FailsThird)).await.unwrap_err();
+    assert!(err.may_have_been_sent(), "{err:?}");
+    assert!(err.is_outcome_unknown(), "{err:?}");
+    assert_eq!(mock.request_count(), 2);
 }
 
 #[tokio::test]

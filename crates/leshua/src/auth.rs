@@ -236,7 +236,11 @@ impl ReplyCheck<'_> {
                 .retryable(SYSTEM_ERROR_CODES.contains(&known))
                 .outcome_unknown(known == ErrorCode::OrderProcessing);
             let mut refusal = Error::api(api);
-            if coverage == Coverage::WithoutErrorCode {
+            if result_code.is_empty() {
+                // A signed reply that states no business result: perhaps a protocol failure
+                // whose (unsigned) resp_code was rewritten to 0.
+                refusal = refusal.mark_unverified("the signed reply states no result_code");
+            } else if coverage == Coverage::WithoutErrorCode {
                 refusal = refusal.mark_unverified(
                     "error_code is outside the signature under VerifyRule::Compatible",
                 );

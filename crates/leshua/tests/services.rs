@@ -961,6 +961,57 @@ async fn system_error_codes_are_retried_for_reads_and_keyed_writes() {
     // A plain refusal is not retried.
     let err = reply_with(&business_error("-20004", "乐刷订单不存在")).await;
     assert!(!err.is_retryable());
+
+    // A keyed refund is resent with the same bytes too.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(business_error_echoing(
+                "-4027",
+                "系统异常",
+                &[("third_order_id", "T1"), ("merchant_refund_id", "R1")],
+            )),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(genuine_refund_reply("0")))
+        .mount(&server)
+        .await;
+    let http = HttpClient::builder()
+        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
+        .build()
+        .unwrap();
+    let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    let reply = Client::with_http_client(config(&server), http)
+        .refund(&refund)
+        .await
+        .unwrap();
+    assert_eq!(reply.merchant_refund_id.as_deref(), Some("R1"));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].body, received[1].body);
+}
+
+#[tokio::test]
+async fn a_signed_reply_that_states_no_result_settles_nothing() {
+    // A genuine signed protocol failure (no result_code) whose unsigned resp_code was
+    // rewritten to 0.
+    let failure = signed_reply(&[
+        ("resp_code", "-1"),
+        ("resp_msg", "参数格式错误"),
+        ("merchant_id", "0000000018"),
+        ("third_order_id", "T1"),
+        ("merchant_refund_id", "R1"),
+    ])
+    .replace(
+        "<resp_code><![CDATA[-1]]></resp_code>",
+        "<resp_code><![CDATA[0]]></resp_code>",
+    );
+    let err = refund_replied_with(&failure).await;
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.to_string().contains("result_code"), "{err}");
 }
 
 #[tokio::test]

@@ -12,13 +12,15 @@
 //!   its MAC covers this attempt's `ts`, `nonce`, method, resource, host and port, and the
 //!   reply's payload hash, so a verified reply is bound to this very request. Without it the
 //!   reply is not authenticated: under the default [`ServerAuth::IfPresent`] a refusal of a
-//!   write is then outcome-unknown. [`ServerAuth::Off`] declares that the deployment signs
-//!   nothing, and its refusals are taken as answers (only TLS vouches for them).
+//!   write is then outcome-unknown, and once the server has signed one reply to this client
+//!   (or a clone), a reply without the header is refused as stripped. [`ServerAuth::Off`]
+//!   declares that the deployment signs nothing, and its refusals are taken as answers (only
+//!   TLS vouches for them).
 //! - **Judging.** A non-2xx reply, or a 2xx whose body is an `OperationResult` with
 //!   `errcode` ≠ 0, is a refusal; an order reply must echo the `orderid` asked for when it
 //!   carries one.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -47,10 +49,12 @@ impl Answer {
     }
 }
 
-/// One call of one client: the configuration, and the clock offset shared by its clones.
+/// One call of one client: the configuration, and what the client's clones share: the
+/// clock offset, and whether this server has signed a reply (`Server-Authorization`).
 pub(crate) struct Exchange<'a> {
     pub(crate) config: &'a Config,
     pub(crate) offset_millis: &'a AtomicI64,
+    pub(crate) server_signs: &'a AtomicBool,
 }
 
 impl Authenticate for Exchange<'_> {
@@ -175,8 +179,13 @@ impl Exchange<'_> {
         };
         let refused = unauthorized_error(response, &www);
         if www.is_stale_timestamp() {
+            // Believed enough to sign again (the server's time is proven by tsm or TLS), but
+            // not as an answer: tsm covers the time alone, not this request, so should no
+            // attempt be left, this refusal settles nothing.
             return match self.resync(&www) {
-                Ok(()) => Verdict::SignAgain(refused),
+                Ok(()) => Verdict::SignAgain(refused.mark_unverified(
+                    "a stale-timestamp 401 proves the server's time, not that this request was refused",
+                )),
                 Err(e) => Verdict::Reject(e),
             };
         }
@@ -234,7 +243,13 @@ impl Exchange<'_> {
         let header = response.headers().get("server-authorization");
         let fail = |why: String| Error::signature(SignatureSubject::Response, why);
         match (config.server_auth, header) {
-            (ServerAuth::Off, _) | (ServerAuth::IfPresent, None) => Ok(false),
+            (ServerAuth::Off, _) => Ok(false),
+            // Once this server has signed a reply, it signs them: a missing header is then a
+            // stripped one, not a server that does not sign.
+            (ServerAuth::IfPresent, None) if self.server_signs.load(Ordering::SeqCst) => Err(fail(
+                "no Server-Authorization, though this server has signed its replies".into(),
+            )),
+            (ServerAuth::IfPresent, None) => Ok(false),
             (ServerAuth::Required, None) => Err(fail("no Server-Authorization header".into())),
             (_, Some(value)) => {
                 let text = value
@@ -252,6 +267,7 @@ impl Exchange<'_> {
                 parsed
                     .verify(&config.credentials, signed, payload)
                     .map_err(|e| fail(e.to_string()))?;
+                self.server_signs.store(true, Ordering::SeqCst);
                 Ok(true)
             }
         }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use bytes::Bytes;
 use http::Method;
@@ -51,6 +51,8 @@ struct Inner {
     config: Config,
     http: HttpClient,
     offset_millis: AtomicI64,
+    /// Whether the server has signed a reply (`Server-Authorization`) to this client.
+    server_signs: AtomicBool,
 }
 
 impl fmt::Debug for Client {
@@ -75,6 +77,7 @@ impl Client {
                 config,
                 http,
                 offset_millis: AtomicI64::new(0),
+                server_signs: AtomicBool::new(false),
             }),
         }
     }
@@ -138,6 +141,7 @@ impl Client {
         let exchange = Exchange {
             config: &inner.config,
             offset_millis: &inner.offset_millis,
+            server_signs: &inner.server_signs,
         };
         inner.http.execute(&echoes(op), &exchange).await
     }

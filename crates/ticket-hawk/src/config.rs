@@ -30,7 +30,8 @@ pub enum ServerAuth {
     /// Ignore it.
     Off,
     /// Verify it when the server sends one (the default: whether this server sends it is
-    /// not documented).
+    /// not documented). Once the server has signed a reply to a client, that client (and its
+    /// clones) requires the header from then on: a missing one is taken as stripped.
     #[default]
     IfPresent,
     /// Require it on every reply.

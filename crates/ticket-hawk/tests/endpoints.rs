@@ -903,6 +903,47 @@ async fn an_unsigned_refusal_of_a_refund_is_outcome_unknown() {
 }
 
 #[tokio::test]
+async fn once_the_server_has_signed_a_missing_server_authorization_is_refused() {
+    let server = MockServer::start().await;
+    let signature = server_authorization_for(
+        &server,
+        "POST",
+        "/api/Order/RefundTicket",
+        NONCE,
+        Some(WHOLE_O1),
+        OK,
+    );
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(OK, "application/json")
+                .insert_header("server-authorization", signature.as_str()),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    // Then the header is stripped from an otherwise identical success.
+    answer_always(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(OK, "application/json"),
+    )
+    .await;
+    let client = client_with(config(&server));
+    let refund = RefundParm::whole_order("O1");
+    client.refund_tickets(&refund).await.unwrap();
+    let err = client.clone().refund_tickets(&refund).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert!(err.is_outcome_unknown());
+    // A new client has seen no signature yet: the deployment may sign nothing.
+    assert!(
+        client_with(config(&server))
+            .refund_tickets(&refund)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
 async fn a_refusal_with_a_wrong_server_authorization_is_a_signature_error() {
     let refused = r#"{"errcode":5,"errmsg":"订单已过闸"}"#;
     let server = MockServer::start().await;
@@ -946,8 +987,12 @@ async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
         .unwrap_err();
     assert_eq!(err.api_code(), Some("401"));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    // tsm proves the server's time, not that this refund was refused: a replayed stale
+    // answer must not settle it.
+    assert!(err.is_outcome_unknown(), "{err}");
 
-    // Stale twice: signed again once, then the refusal.
+    // Stale twice: signed again once, then the refusal, which settles nothing either (the
+    // resend may have been processed and its reply swapped for a captured one).
     let server = MockServer::start().await;
     answer_always(&server, stale_reply()).await;
     let err = client_with(config(&server))
@@ -955,6 +1000,7 @@ async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
         .await
         .unwrap_err();
     assert_eq!(err.api_code(), Some("401"));
+    assert!(err.is_outcome_unknown(), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 
     // The resent attempt is bounded by the call's total timeout, and a refund that may have

@@ -102,8 +102,10 @@ pub(crate) struct RequestSigner<'a> {
 ///   with signature headers is verified like an answer, and a wrong signature is a signature
 ///   error. A refusal without them is not authenticated, so it cannot settle a write. The
 ///   status code lies outside the signature: a signed reply is a refusal only when its body
-///   is an error object (`code`), never by its status alone. Error bodies echo no request ids,
-///   so a verified refusal is bound by its signature's 5-minute window only.
+///   is an error object (`code`), never by its status alone, and `SYSTEM_ERROR` in that body
+///   leaves the outcome unknown whatever the status says. Error bodies echo no request ids,
+///   so a signed refusal of an operation whose replies must echo them is bound to nothing:
+///   for a write it is outcome-unknown (query before acting).
 pub(crate) struct Exchange<'a> {
     pub(crate) client: &'a Client,
 }
@@ -174,11 +176,19 @@ impl Exchange<'_> {
                 return Err(refusal.mark_unverified("WeChat Pay did not sign this refusal"));
             };
             verify_signed(self.client, &signed?, response.body(), subject).await?;
-            return Err(if refusal.as_api().is_some() {
-                refusal
-            } else {
-                refusal.mark_unverified("the status code is outside WeChat Pay's signature")
-            });
+            if refusal.as_api().is_none() {
+                return Err(
+                    refusal.mark_unverified("the status code is outside WeChat Pay's signature")
+                );
+            }
+            // Error bodies echo none of the request's ids: a signed refusal of an operation
+            // whose replies must echo them cannot be shown to answer it (a captured refusal
+            // replayed within the 5-minute window would verify too).
+            let echoes: Echoes = serde_json::from_slice(response.body()).unwrap_or_default();
+            return Err(reply
+                .operation
+                .binding(|field| echoes.get(field))
+                .judge_refusal(refusal));
         }
         let signed = SignedHeaders::read(response.headers(), subject)?;
         verify_signed(self.client, &signed, response.body(), subject).await?;

@@ -124,18 +124,31 @@ impl PlatformKeys {
             None,
             Idempotency::Safe,
         )?;
-        let result = client
+        // Stamped however the download ends: finished, failed, or abandoned because the
+        // caller's future was dropped (a webhook handler whose client went away). Otherwise
+        // callbacks that disconnect at once could each start a download.
+        let _completed = Completed(self);
+        let certificates = client
             .send(&op, &CertificateDownload { client, keys: self })
-            .await;
-        match self.last_refresh.lock() {
-            Ok(mut t) => *t = Some(tokio::time::Instant::now()),
-            Err(e) => *e.into_inner() = Some(tokio::time::Instant::now()),
-        }
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        let certificates = result?;
+            .await?;
         let serials = certificates.iter().map(|c| c.serial().to_owned()).collect();
         self.ring.set_certificates(certificates);
         Ok(serials)
+    }
+}
+
+/// Marks a refresh as completed when dropped: the cooldown starts, and callers that waited
+/// for it know it ran.
+struct Completed<'a>(&'a PlatformKeys);
+
+impl Drop for Completed<'_> {
+    fn drop(&mut self) {
+        let now = tokio::time::Instant::now();
+        match self.0.last_refresh.lock() {
+            Ok(mut t) => *t = Some(now),
+            Err(e) => *e.into_inner() = Some(now),
+        }
+        self.0.generation.fetch_add(1, Ordering::SeqCst);
     }
 }
 

@@ -489,8 +489,10 @@ impl Client {
         service_id: &str,
     ) -> Result<OrderAck, Error> {
         const NAME: &str = "serviceorder.pay";
+        check_required("appid", appid, 32).map_err(context(NAME))?;
+        check_required("service_id", service_id, 32).map_err(context(NAME))?;
         // appid, out_order_no and service_id are always returned; mchid is not marked so.
-        let ids = OrderEchoes {
+        let ids = OrderEchoes::Order {
             appid,
             service_id,
             ids_required: true,
@@ -733,7 +735,7 @@ impl Client {
             out_order_no,
             "send-pendingmessage",
             message,
-            OrderEchoes::none(),
+            OrderEchoes::Nothing,
         )
         .await
         .map(|_| ())
@@ -752,7 +754,7 @@ impl Client {
             out_order_no,
             "send-prepaidmessage",
             message,
-            OrderEchoes::none(),
+            OrderEchoes::Nothing,
         )
         .await
         .map(|_| ())
@@ -788,19 +790,24 @@ impl Client {
 }
 
 /// Which ids an order action's reply echoes (see [`Client::order_action`]).
-struct OrderEchoes<'a> {
-    appid: &'a str,
-    service_id: &'a str,
-    /// `appid` and `service_id` are documented as always returned.
-    ids_required: bool,
-    /// `mchid` is documented as always returned.
-    mchid_required: bool,
+enum OrderEchoes<'a> {
+    /// A 204: nothing is echoed (the send-*message actions).
+    Nothing,
+    /// A reply with the order: `out_order_no` always.
+    Order {
+        appid: &'a str,
+        service_id: &'a str,
+        /// `appid` and `service_id` are documented as always returned.
+        ids_required: bool,
+        /// `mchid` is documented as always returned.
+        mchid_required: bool,
+    },
 }
 
 impl<'a> OrderEchoes<'a> {
     /// Every id documented as always returned (cancel, complete, sync).
     fn all(appid: &'a str, service_id: &'a str) -> Self {
-        Self {
+        Self::Order {
             appid,
             service_id,
             ids_required: true,
@@ -811,7 +818,7 @@ impl<'a> OrderEchoes<'a> {
     /// Only `out_order_no` documented as always returned; the rest compared when present
     /// (modify).
     fn order_only(appid: &'a str, service_id: &'a str) -> Self {
-        Self {
+        Self::Order {
             appid,
             service_id,
             ids_required: false,
@@ -819,29 +826,24 @@ impl<'a> OrderEchoes<'a> {
         }
     }
 
-    /// A 204: nothing is echoed (the send-*message actions).
-    fn none() -> Self {
-        Self {
-            appid: "",
-            service_id: "",
-            ids_required: false,
-            mchid_required: false,
-        }
-    }
-
     fn apply(&self, op: Operation, out_order_no: &str, mchid: &str) -> Operation {
-        if self.appid.is_empty() && self.service_id.is_empty() {
+        let Self::Order {
+            appid,
+            service_id,
+            ids_required,
+            mchid_required,
+        } = *self
+        else {
             return op;
-        }
-        let op = op.echo("out_order_no", out_order_no);
-        let op = if self.ids_required {
-            op.echo("appid", self.appid)
-                .echo("service_id", self.service_id)
-        } else {
-            op.echo_if_present("appid", self.appid)
-                .echo_if_present("service_id", self.service_id)
         };
-        if self.mchid_required {
+        let op = op.echo("out_order_no", out_order_no);
+        let op = if ids_required {
+            op.echo("appid", appid).echo("service_id", service_id)
+        } else {
+            op.echo_if_present("appid", appid)
+                .echo_if_present("service_id", service_id)
+        };
+        if mchid_required {
             op.echo("mchid", mchid)
         } else {
             op.echo_if_present("mchid", mchid)

@@ -212,8 +212,9 @@ impl Config {
         self
     }
 
-    /// A backup host tried once when the main host cannot be reached at all (nothing was
-    /// sent), e.g. [`BACKUP_BASE_URL`].
+    /// A backup host, e.g. [`BACKUP_BASE_URL`], tried when the main host cannot be reached
+    /// at all (nothing was sent to it), as an attempt of the call's retry budget; once
+    /// anything may have reached a host, the call stays there.
     #[must_use]
     pub fn backup_url(mut self, url: impl Into<String>) -> Self {
         self.backup_url = Some(url.into().trim_end_matches('/').to_owned());

@@ -163,10 +163,14 @@ pub(crate) fn refusal_of(response: &http::Response<Bytes>) -> Error {
         .map(str::to_owned);
     match serde_json::from_slice::<Body>(response.body()) {
         Ok(body) => {
+            // SYSTEM_ERROR says so in the (signed) body: retry with the same parameters, and
+            // nothing is settled, whatever the unsigned status code says.
+            let system_error = body.code == "SYSTEM_ERROR";
             let mut api = ApiError::new(body.code.clone(), body.message)
                 .with_status(status)
                 .with_body(response.body().clone())
-                .retryable(body.code == "SYSTEM_ERROR");
+                .retryable(system_error)
+                .outcome_unknown(system_error);
             if let Some(detail) = body.detail {
                 api = api.with_detail(detail);
             }

@@ -914,8 +914,11 @@ async fn an_unsigned_refusal_of_a_write_is_outcome_unknown() {
 }
 
 #[tokio::test]
-async fn a_signed_refusal_is_an_answer_and_a_wrongly_signed_one_is_not() {
+async fn a_signed_refusal_settles_only_what_it_can_be_bound_to() {
     let refusal = r#"{"code":"INVALID_ORDER_STATE","message":"单据状态错误"}"#;
+    // A write whose replies must echo out_order_no: WeChat Pay's error bodies echo nothing,
+    // so even a genuine signed refusal cannot be shown to answer this request (a captured
+    // one replayed within the 5-minute window verifies too). Query before acting.
     let server = MockServer::start().await;
     answer_always(&server, signed(400, refusal)).await;
     let err = no_retries(&server)
@@ -923,9 +926,39 @@ async fn a_signed_refusal_is_an_answer_and_a_wrongly_signed_one_is_not() {
         .await
         .unwrap_err();
     assert_eq!(err.api_code(), Some("INVALID_ORDER_STATE"));
-    assert!(!err.is_outcome_unknown(), "verified, first attempt: {err}");
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(
+        err.unverified_reason()
+            .is_some_and(|r| r.contains("out_order_no")),
+        "{err:?}"
+    );
+    // A read's signed refusal is its answer.
+    let err = query_with(signed(404, r#"{"code":"ORDER_NOT_EXIST","message":"x"}"#)).await;
+    assert_eq!(err.api_code(), Some("ORDER_NOT_EXIST"));
+    assert!(!err.is_outcome_unknown());
+    // A write whose reply echoes nothing anyway (a token) is refused by its signed answer.
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        signed(400, r#"{"code":"PARAM_ERROR","message":"授权协议号重复"}"#),
+    )
+    .await;
+    let err = no_retries(&server)
+        .apply_permissions(&PermissionsRequest {
+            service_id: "500001".into(),
+            appid: "wx1".into(),
+            authorization_code: "AUTH1".into(),
+            notify_url: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(!err.is_outcome_unknown(), "{err}");
     assert_eq!(err.unverified_reason(), None);
+}
 
+#[tokio::test]
+async fn a_refusal_whose_signature_is_present_but_wrong_is_a_signature_error() {
+    let refusal = r#"{"code":"INVALID_ORDER_STATE","message":"单据状态错误"}"#;
     let sig = sign_response(&platform(), NOW, "N1", br#"{"code":"ORDER_DONE"}"#).unwrap();
     let server = MockServer::start().await;
     answer_always(
@@ -939,6 +972,27 @@ async fn a_signed_refusal_is_an_answer_and_a_wrongly_signed_one_is_not() {
         .unwrap_err();
     assert!(is_response_signature_error(&err), "{err:?}");
     assert!(err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn a_signed_system_error_settles_nothing_whatever_its_status_says() {
+    // A genuine signed SYSTEM_ERROR whose status was rewritten to 400, with a Retry-After
+    // that stops the retries: the signed body still says the outcome is unknown.
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        signed(400, r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#)
+            .insert_header("retry-after", "99999"),
+    )
+    .await;
+    let err = client(&server)
+        .create_service_order(&create_request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("SYSTEM_ERROR"));
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -1073,6 +1127,62 @@ async fn the_cooldown_starts_when_a_refresh_completes() {
         .filter(|r| r.url.path() == "/v3/certificates")
         .count();
     assert_eq!(downloads, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_download_still_starts_the_cooldown() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v3/certificates"))
+        .respond_with(
+            signed_with(200, r#"{"data":[]}"#, NOW, PUB_KEY_ID, None)
+                .set_delay(std::time::Duration::from_secs(5)),
+        )
+        .mount(&server)
+        .await;
+    let unknown = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+    Mock::given(path("/v3/payscore/serviceorder"))
+        .respond_with(signed_with(200, ORDER, NOW, unknown, None))
+        .mount(&server)
+        .await;
+    let combined = config(&server).platform_certificates();
+    let c = Client::with_http_client(combined, HttpClient::new().unwrap()).unwrap();
+    let order = OrderRef::OutOrderNo("1234323JKHDFE1243252".into());
+    let query = || c.query_service_order(&order, "500001", "wxd678efh567hg6787");
+    // The caller goes away while the download it started is in flight.
+    let abandoned = tokio::time::timeout(std::time::Duration::from_millis(300), query()).await;
+    assert!(abandoned.is_err(), "the download should still be running");
+    // The next unknown serial does not start another.
+    let err = tokio::time::timeout(std::time::Duration::from_secs(20), query())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("less than a minute ago"), "{err}");
+    let downloads = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v3/certificates")
+        .count();
+    assert_eq!(downloads, 1);
+}
+
+#[tokio::test]
+async fn pay_needs_its_ids_so_that_its_reply_can_be_bound() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    for (appid, service_id) in [("", "500001"), ("wx1", " ")] {
+        let err = c
+            .pay_service_order("1234323JKHDFE1243252", appid, service_id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+            "{err:?}"
+        );
+        assert!(!err.may_have_been_sent());
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
