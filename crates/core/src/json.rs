@@ -35,7 +35,8 @@ pub fn decode<T: DeserializeOwned>(status: Option<StatusCode>, body: &[u8]) -> R
 }
 
 /// Decodes an already-parsed JSON value as `T`, with the same failing-path report as
-/// [`decode`], without serializing it back to bytes first.
+/// [`decode`], without serializing it back to bytes first. `status` and `body` are the
+/// reply or delivery the value was read from, kept in the error as evidence.
 ///
 /// ```
 /// use tixpay_core::json::decode_value;
@@ -43,18 +44,24 @@ pub fn decode<T: DeserializeOwned>(status: Option<StatusCode>, body: &[u8]) -> R
 /// #[derive(serde::Deserialize)]
 /// struct Body { quantity: u32 }
 ///
-/// let ok: Body = decode_value(serde_json::json!({"quantity": 3}))?;
+/// let ok: Body = decode_value(serde_json::json!({"quantity": 3}), None, b"")?;
 /// assert_eq!(ok.quantity, 3);
-/// let err = decode_value::<Body>(serde_json::json!({"quantity": "three"})).err().map(|e| e.to_string());
-/// assert!(err.unwrap_or_default().contains("at `quantity`"));
+/// let raw = br#"{"body":{"quantity":"three"}}"#;
+/// let err = decode_value::<Body>(serde_json::json!({"quantity": "three"}), None, raw).err().map(|e| e.to_string());
+/// let shown = err.unwrap_or_default();
+/// assert!(shown.contains("at `quantity`") && shown.contains("three"), "{shown}");
 /// # Ok::<(), tixpay_core::Error>(())
 /// ```
-pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+pub fn decode_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    status: Option<StatusCode>,
+    body: &[u8],
+) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let path = (path != ".").then_some(path);
         let inner = e.into_inner();
-        Error::decode(None, b"", path, inner.to_string()).with_source(inner)
+        Error::decode(status, body, path, inner.to_string()).with_source(inner)
     })
 }
 

@@ -802,6 +802,15 @@ async fn a_failure_before_sending_after_a_maybe_sent_attempt_keeps_the_doubt() {
     assert!(err.may_have_been_sent(), "{err:?}");
     assert!(err.is_outcome_unknown(), "{err:?}");
     assert_eq!(mock.request_count(), 2);
+
+    // Nothing reached the provider before: the signing failure itself is the answer.
+    let mock = MockTransport::new();
+    mock.push(MockReply::Error(TransportErrorKind::Connect));
+    mock.push(MockReply::Error(TransportErrorKind::Connect));
+    let client = scripted(&mock, RetryPolicy::default().max_attempts(3));
+    let err = bounded(client.execute(&op, &FailsThird)).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Crypto { .. }), "{err:?}");
+    assert!(!err.may_have_been_sent());
 }
 
 #[tokio::test]

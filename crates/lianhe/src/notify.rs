@@ -322,8 +322,8 @@ impl NotificationParser {
         let describe = envelope.describe.clone().unwrap_or_default();
         match method.as_str() {
             "snNotify" => {
-                let b: SnBody =
-                    tixpay_core::json::decode_value(envelope.body.clone()).map_err(context)?;
+                let b: SnBody = tixpay_core::json::decode_value(envelope.body.clone(), None, body)
+                    .map_err(context)?;
                 Ok(Notification::Redeemed(Redemption {
                     code: envelope.code,
                     describe,
@@ -344,8 +344,8 @@ impl NotificationParser {
                 }))
             }
             "reNotify" => {
-                let b: ReBody =
-                    tixpay_core::json::decode_value(envelope.body.clone()).map_err(context)?;
+                let b: ReBody = tixpay_core::json::decode_value(envelope.body.clone(), None, body)
+                    .map_err(context)?;
                 Ok(Notification::Refund(RefundResult {
                     code: envelope.code,
                     describe,
