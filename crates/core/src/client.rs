@@ -853,12 +853,11 @@ impl HttpClient {
             // Nothing reached any host so far: the next one (the provider's backup) is tried
             // at once; back to the first host, the usual backoff applies. Once anything may
             // have been sent, the call stays where it is.
-            let next_host =
-                if outcome == AttemptOutcome::NotSent && !sent_any && operation.urls.len() > 1 {
-                    (host + 1) % operation.urls.len()
-                } else {
-                    host
-                };
+            let next_host = if outcome == AttemptOutcome::NotSent && !sent_any {
+                (host + 1) % operation.urls.len().max(1)
+            } else {
+                host
+            };
             let delay = if next_host != host && next_host != 0 {
                 Duration::ZERO
             } else {
@@ -1028,6 +1027,19 @@ mod tests {
         assert_eq!(
             Operation::get("p", "o", "http://x/").binding(|_| None::<&str>),
             Binding::Bound
+        );
+        let echoes: Vec<(&str, &str, Presence)> = op
+            .echoes()
+            .iter()
+            .map(|e| (e.field(), e.value(), e.presence()))
+            .collect();
+        assert_eq!(
+            echoes,
+            [
+                ("always", "A", Presence::Always),
+                ("answers", "B", Presence::InAnswers),
+                ("maybe", "C", Presence::IfPresent)
+            ]
         );
     }
 

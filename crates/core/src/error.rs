@@ -459,14 +459,13 @@ impl Error {
             return true;
         }
         match &self.inner.kind {
-            ErrorKind::InvalidRequest { .. }
-            | ErrorKind::Config { .. }
-            | ErrorKind::Crypto { .. } => false,
             // A refusal sent with a 5xx (WeChat's SYSTEM_ERROR) settles nothing either.
             ErrorKind::Api(api) => {
                 api.outcome_unknown || api.status.is_some_and(|s| s.is_server_error())
             }
             ErrorKind::Http { status, .. } => !status.is_client_error(),
+            // Nothing sent (invalid request, configuration, a failed CSPRNG), or no
+            // trustworthy answer to what was.
             _ => self.may_have_been_sent(),
         }
     }
