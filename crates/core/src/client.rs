@@ -25,9 +25,7 @@ use crate::retry::{
     AttemptOutcome, Idempotency, RetryPolicy, Sleep, TokioSleep, is_retryable_status,
     parse_retry_after,
 };
-use crate::transport::{
-    BoxFuture, ReqwestTransport, Transport, TransportError, TransportErrorKind,
-};
+use crate::transport::{ReqwestTransport, Transport, TransportError, TransportErrorKind};
 
 /// How a reply was obtained: handed to [`Authenticate::verify`] with every reply, and
 /// attached to the responses [`NoAuth`] returns (`response.extensions().get::<Attempts>()`).
@@ -206,7 +204,9 @@ pub struct Operation {
     provider: &'static str,
     name: &'static str,
     method: Method,
-    urls: Vec<String>,
+    url: String,
+    /// Alternate URLs (a backup host); empty for almost every operation, so no allocation.
+    alternates: Vec<String>,
     headers: HeaderMap,
     body: Bytes,
     idempotency: Idempotency,
@@ -225,7 +225,8 @@ impl Operation {
             provider,
             name,
             method,
-            urls: vec![url.into()],
+            url: url.into(),
+            alternates: Vec::new(),
             headers: HeaderMap::new(),
             body: Bytes::new(),
             idempotency: Idempotency::Unsafe,
@@ -273,7 +274,7 @@ impl Operation {
     /// signed afresh for its URL, and counts against the call's attempt budget.
     #[must_use]
     pub fn alternate_url(mut self, url: impl Into<String>) -> Self {
-        self.urls.push(url.into());
+        self.alternates.push(url.into());
         self
     }
 
@@ -355,12 +356,12 @@ impl Operation {
 
     /// The absolute URL (the first, when there are alternates).
     pub fn url(&self) -> &str {
-        self.urls.first().map_or("", String::as_str)
+        &self.url
     }
 
-    /// Every URL, the first one first.
-    pub fn urls(&self) -> &[String] {
-        &self.urls
+    /// The alternate URLs, in the order they are tried after [`Operation::url`].
+    pub fn alternate_urls(&self) -> &[String] {
+        &self.alternates
     }
 
     /// The headers set so far (authentication is added per attempt).
@@ -384,7 +385,13 @@ impl Operation {
     }
 
     fn request_to(&self, host: usize) -> Result<http::Request<Bytes>, Error> {
-        let url = self.urls.get(host).map_or("", String::as_str);
+        let url = match host.checked_sub(1) {
+            None => self.url.as_str(),
+            Some(i) => self
+                .alternates
+                .get(i)
+                .map_or(self.url.as_str(), String::as_str),
+        };
         let mut builder = http::Request::builder()
             .method(self.method.clone())
             .uri(url);
@@ -405,7 +412,8 @@ impl fmt::Debug for Operation {
             .field("provider", &self.provider)
             .field("name", &self.name)
             .field("method", &self.method)
-            .field("urls", &self.urls)
+            .field("url", &self.url)
+            .field("alternates", &self.alternates)
             .field("body_len", &self.body.len())
             .field("idempotency", &self.idempotency)
             .field("echoes", &self.echoes)
@@ -447,14 +455,6 @@ pub enum Verdict<T> {
     SignAgain(Error),
 }
 
-impl<'a, T: Send + 'a> Verdict<T> {
-    /// This verdict as the already-finished future [`Authenticate::verify`] returns, for
-    /// providers whose check does not wait on anything.
-    pub fn ready(self) -> BoxFuture<'a, Self> {
-        Box::pin(std::future::ready(self))
-    }
-}
-
 /// A provider's authentication, both halves: it signs each attempt over the exact bytes sent,
 /// and verifies each reply over the exact bytes received, before anything is decoded.
 ///
@@ -464,9 +464,12 @@ impl<'a, T: Send + 'a> Verdict<T> {
 /// the ids it echoes ([`Operation::binding`]); a field outside the signature may make an
 /// error less certain, never more ([`Error::mark_unverified`]).
 ///
+/// `verify` may wait (PayScore downloads a certificate for a new serial): implement it with
+/// `async fn`. The future is not boxed, so a check that does not wait costs nothing extra.
+///
 /// ```
 /// use bytes::Bytes;
-/// use tixpay_core::{Authenticate, Error, Reply, Verdict, transport::BoxFuture};
+/// use tixpay_core::{Authenticate, Error, Reply, Verdict};
 ///
 /// /// Replies that carry `x-reply-to: <our x-request-id>` are ours.
 /// struct Tagged;
@@ -479,14 +482,13 @@ impl<'a, T: Send + 'a> Verdict<T> {
 ///         request.headers_mut().insert("x-request-id", id.parse().map_err(|_| Error::config("id"))?);
 ///         Ok(id)
 ///     }
-///     fn verify<'a>(&'a self, reply: Reply<'a, String>) -> BoxFuture<'a, Verdict<Bytes>> {
+///     async fn verify(&self, reply: Reply<'_, String>) -> Verdict<Bytes> {
 ///         let echoed = reply.response.headers().get("x-reply-to").and_then(|v| v.to_str().ok());
-///         let verdict = if echoed == Some(reply.signed.as_str()) {
+///         if echoed == Some(reply.signed.as_str()) {
 ///             Verdict::Accept(reply.response.into_body())
 ///         } else {
 ///             Verdict::Reject(Error::signature(tixpay_core::SignatureSubject::Response, "not our reply"))
-///         };
-///         verdict.ready()
+///         }
 ///     }
 /// }
 /// ```
@@ -503,8 +505,10 @@ pub trait Authenticate: Send + Sync {
     -> Result<Self::Signed, Error>;
 
     /// Verifies, binds and judges one attempt's reply.
-    fn verify<'a>(&'a self, reply: Reply<'a, Self::Signed>)
-    -> BoxFuture<'a, Verdict<Self::Output>>;
+    fn verify(
+        &self,
+        reply: Reply<'_, Self::Signed>,
+    ) -> impl Future<Output = Verdict<Self::Output>> + Send;
 }
 
 /// No authentication, no verification: every reply is accepted as it is, except a 5xx or
@@ -521,16 +525,15 @@ impl Authenticate for NoAuth {
         Ok(())
     }
 
-    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<Self::Output>> {
+    async fn verify(&self, reply: Reply<'_, ()>) -> Verdict<Self::Output> {
         let status = reply.response.status();
-        let verdict = if is_retryable_status(status) {
+        if is_retryable_status(status) {
             Verdict::Reject(Error::http(status, reply.response.body(), None))
         } else {
             let mut response = reply.response;
             response.extensions_mut().insert(reply.attempts);
             Verdict::Accept(response)
-        };
-        verdict.ready()
+        }
     }
 }
 
@@ -699,7 +702,7 @@ impl HttpClient {
     /// Errors carry the operation's provider and name. A refusal that cannot be
     /// authenticated, or that answers a retry after an earlier attempt may have been
     /// processed, is outcome-unknown when the operation writes.
-    pub async fn execute<A: Authenticate + ?Sized>(
+    pub async fn execute<A: Authenticate>(
         &self,
         operation: &Operation,
         auth: &A,
@@ -715,7 +718,7 @@ impl HttpClient {
         );
         let started = tokio::time::Instant::now();
         let result = self
-            .run(operation, auth, started)
+            .run(operation, auth, started, &span)
             .instrument(span.clone())
             .await;
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
@@ -725,11 +728,12 @@ impl HttpClient {
         })
     }
 
-    async fn run<A: Authenticate + ?Sized>(
+    async fn run<A: Authenticate>(
         &self,
         operation: &Operation,
         auth: &A,
         started: tokio::time::Instant,
+        span: &tracing::Span,
     ) -> Result<A::Output, Error> {
         let inner = &*self.inner;
         let idempotency = &operation.idempotency;
@@ -744,7 +748,7 @@ impl HttpClient {
         let mut signed_again = false;
         loop {
             attempt += 1;
-            tracing::Span::current().record("attempts", attempt);
+            span.record("attempts", attempt);
             let before_sending = |err: Error, previous: Option<Error>| match previous {
                 Some(earlier) if sent_any => earlier,
                 _ => err,
@@ -788,7 +792,7 @@ impl HttpClient {
                 }
                 Ok(response) => {
                     let status = response.status();
-                    tracing::Span::current().record("status", status.as_u16());
+                    span.record("status", status.as_u16());
                     tracing::debug!(attempt, status = status.as_u16(), "reply");
                     let retry_after = response
                         .headers()
@@ -854,7 +858,7 @@ impl HttpClient {
             // at once; back to the first host, the usual backoff applies. Once anything may
             // have been sent, the call stays where it is.
             let next_host = if outcome == AttemptOutcome::NotSent && !sent_any {
-                (host + 1) % operation.urls.len().max(1)
+                (host + 1) % (operation.alternates.len() + 1)
             } else {
                 host
             };
@@ -1078,7 +1082,7 @@ mod tests {
     fn alternates_are_tried_in_order() {
         let op = Operation::get("p", "o", "http://main/x").alternate_url("http://backup/x");
         assert_eq!(op.url(), "http://main/x");
-        assert_eq!(op.urls(), ["http://main/x", "http://backup/x"]);
+        assert_eq!(op.alternate_urls(), ["http://backup/x"]);
         assert_eq!(op.request_to(1).unwrap().uri(), "http://backup/x");
         assert_eq!(op.to_request().unwrap().uri(), "http://main/x");
     }

@@ -22,6 +22,11 @@ use crate::error::Error;
 /// # Ok::<(), tixpay_core::Error>(())
 /// ```
 pub fn decode<T: DeserializeOwned>(status: Option<StatusCode>, body: &[u8]) -> Result<T, Error> {
+    // The plain decoder is the fast path; the path-tracking one runs only to explain a
+    // failure.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -388,13 +388,13 @@ impl Authenticate for Scripted {
         Ok(attempt)
     }
 
-    fn verify<'a>(&'a self, reply: Reply<'a, u32>) -> BoxFuture<'a, Verdict<Self::Output>> {
+    async fn verify(&self, reply: Reply<'_, u32>) -> Verdict<Self::Output> {
         assert_eq!(
             reply.signed, reply.attempts.count,
             "verify got another attempt's signature"
         );
         let body = String::from_utf8_lossy(reply.response.body()).into_owned();
-        let verdict = match body.as_str() {
+        match body.as_str() {
             "BUSY" => Verdict::Reject(Error::api(ApiError::new("BUSY", "busy").retryable(true))),
             "REFUSED" => Verdict::Reject(Error::api(ApiError::new("NO", "refused"))),
             "UNSIGNED" => Verdict::Reject(
@@ -402,8 +402,7 @@ impl Authenticate for Scripted {
             ),
             "STALE" => Verdict::SignAgain(Error::api(ApiError::new("401", "stale"))),
             _ => Verdict::Accept((body, reply.attempts)),
-        };
-        verdict.ready()
+        }
     }
 }
 
@@ -746,11 +745,9 @@ async fn verifying_is_bounded_by_the_total_timeout() {
         fn sign(&self, _: &mut http::Request<bytes::Bytes>, _: u32) -> Result<(), Error> {
             Ok(())
         }
-        fn verify<'a>(&'a self, _reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<()>> {
-            Box::pin(async {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                Verdict::Accept(())
-            })
+        async fn verify(&self, _reply: Reply<'_, ()>) -> Verdict<()> {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Verdict::Accept(())
         }
     }
     let mock = MockTransport::new();
@@ -788,8 +785,8 @@ async fn a_failure_before_sending_after_a_maybe_sent_attempt_keeps_the_doubt() {
                 Ok(())
             }
         }
-        fn verify<'a>(&'a self, _reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<()>> {
-            Verdict::Accept(()).ready()
+        async fn verify(&self, _reply: Reply<'_, ()>) -> Verdict<()> {
+            Verdict::Accept(())
         }
     }
     let mock = MockTransport::new();
@@ -828,8 +825,8 @@ async fn a_signing_failure_stops_the_call_before_sending() {
                 Ok(())
             }
         }
-        fn verify<'a>(&'a self, _reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<()>> {
-            Verdict::Accept(()).ready()
+        async fn verify(&self, _reply: Reply<'_, ()>) -> Verdict<()> {
+            Verdict::Accept(())
         }
     }
     let mock = MockTransport::new();

@@ -71,11 +71,11 @@ impl Authenticate for SignWithSecret {
         Ok(())
     }
 
-    fn verify<'a>(
-        &'a self,
-        reply: tixpay_core::Reply<'a, ()>,
-    ) -> tixpay_core::transport::BoxFuture<'a, tixpay_core::Verdict<Self::Output>> {
-        tixpay_core::NoAuth.verify(reply)
+    async fn verify(
+        &self,
+        reply: tixpay_core::Reply<'_, ()>,
+    ) -> tixpay_core::Verdict<Self::Output> {
+        tixpay_core::NoAuth.verify(reply).await
     }
 }
 

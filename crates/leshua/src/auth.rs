@@ -24,7 +24,6 @@
 
 use bytes::Bytes;
 use tixpay_core::crypto::{constant_time_eq_ignore_ascii_case, md5_hex_upper};
-use tixpay_core::transport::BoxFuture;
 use tixpay_core::{
     ApiError, Authenticate, Error, Reply, Secret, SignatureSubject, SortedParams, Verdict,
 };
@@ -140,12 +139,11 @@ impl Authenticate for ReplyCheck<'_> {
         Ok(())
     }
 
-    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<Fields>> {
-        let verdict = match self.judge(&reply) {
+    async fn verify(&self, reply: Reply<'_, ()>) -> Verdict<Fields> {
+        match self.judge(&reply) {
             Ok(fields) => Verdict::Accept(fields),
             Err(e) => Verdict::Reject(e),
-        };
-        verdict.ready()
+        }
     }
 }
 
@@ -214,9 +212,7 @@ impl ReplyCheck<'_> {
             self.config.verify_rule,
         )
         .map_err(|why| Error::signature(SignatureSubject::Response, why))?;
-        let binding = reply
-            .operation
-            .binding(|field| fields.non_empty(field).map(str::to_owned));
+        let binding = reply.operation.binding(|field| fields.non_empty(field));
         if resp_code != "0" {
             return Err(binding.judge_refusal(
                 protocol_refusal(true)

@@ -14,7 +14,6 @@ use std::fmt;
 
 use bytes::Bytes;
 use tixpay_core::crypto::{self, HmacAlgorithm, HmacKey};
-use tixpay_core::transport::BoxFuture;
 use tixpay_core::{Authenticate, Clock, Error, Reply, SharedClock, Verdict, datetime};
 
 use crate::wire;
@@ -152,8 +151,8 @@ impl Authenticate for Exchange<'_> {
         self.auth.sign(request)
     }
 
-    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<wire::Reply>> {
-        let verdict = match wire::parse(&reply.response) {
+    async fn verify(&self, reply: Reply<'_, ()>) -> Verdict<wire::Reply> {
+        match wire::parse(&reply.response) {
             Err(e) => Verdict::Reject(e),
             Ok(parsed) => {
                 let binding = reply.operation.binding(|field| parsed.head.echoed(field));
@@ -166,8 +165,7 @@ impl Authenticate for Exchange<'_> {
                     Verdict::Reject(binding.judge_refusal(parsed.api_error()))
                 }
             }
-        };
-        verdict.ready()
+        }
     }
 }
 

@@ -118,11 +118,11 @@ impl<'de> Deserialize<'de> for BodyIds {
                 mut a: A,
             ) -> Result<BodyIds, A::Error> {
                 let mut ids = BodyIds::default();
-                while let Some(key) = a.next_key::<std::borrow::Cow<'de, str>>()? {
-                    match key.as_ref() {
-                        "LHOrderId" => ids.lh_order_id = a.next_value()?,
-                        "orderId" => ids.order_id = a.next_value()?,
-                        _ => {
+                while let Some(key) = a.next_key::<Key>()? {
+                    match key {
+                        Key::LhOrderId => ids.lh_order_id = a.next_value()?,
+                        Key::OrderId => ids.order_id = a.next_value()?,
+                        Key::Other => {
                             a.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
@@ -156,6 +156,33 @@ impl<'de> Deserialize<'de> for BodyIds {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// A key of the reply's `body`, read without allocating.
+enum Key {
+    LhOrderId,
+    OrderId,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(match v {
+                    "LHOrderId" => Key::LhOrderId,
+                    "orderId" => Key::OrderId,
+                    _ => Key::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
     }
 }
 

@@ -243,10 +243,10 @@ fn hostile_bodies_give_typed_errors() {
         let err = parser.parse(&http::HeaderMap::new(), body).unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
         // The evidence is kept: the delivery's own bytes, not an empty excerpt.
-        if let ErrorKind::Decode { body_excerpt, .. } = err.kind() {
-            if std::str::from_utf8(body).is_ok_and(|b| !b.is_empty()) {
-                assert!(!body_excerpt.is_empty(), "{err:?}");
-            }
+        if let ErrorKind::Decode { body_excerpt, .. } = err.kind()
+            && std::str::from_utf8(body).is_ok_and(|b| !b.is_empty())
+        {
+            assert!(!body_excerpt.is_empty(), "{err:?}");
         }
     }
     let unknown = parser

@@ -25,7 +25,6 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use bytes::Bytes;
 use http::StatusCode;
 use serde_json::Value;
-use tixpay_core::transport::BoxFuture;
 use tixpay_core::{ApiError, Authenticate, Clock, Error, Reply, SignatureSubject, Verdict};
 
 use crate::config::{Config, ServerAuth};
@@ -102,8 +101,8 @@ impl Authenticate for Exchange<'_> {
         Ok(artifacts)
     }
 
-    fn verify<'a>(&'a self, reply: Reply<'a, Artifacts>) -> BoxFuture<'a, Verdict<Answer>> {
-        self.judge(reply).ready()
+    async fn verify(&self, reply: Reply<'_, Artifacts>) -> Verdict<Answer> {
+        self.judge(reply)
     }
 }
 

@@ -13,7 +13,6 @@ use std::sync::RwLock;
 use bytes::Bytes;
 use tixpay_core::crypto::{Certificate, RsaPrivateKey, RsaPublicKey, base64};
 use tixpay_core::json::Echoed;
-use tixpay_core::transport::BoxFuture;
 use tixpay_core::{
     Authenticate, Clock, Error, Reply, SharedClock, SharedNonce, SignatureSubject, Verdict,
 };
@@ -124,13 +123,11 @@ impl Authenticate for Exchange<'_> {
         self.client.signer().sign(request)
     }
 
-    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<Verified>> {
-        Box::pin(async move {
-            match self.judge(reply).await {
-                Ok(verified) => Verdict::Accept(verified),
-                Err(e) => Verdict::Reject(e),
-            }
-        })
+    async fn verify(&self, reply: Reply<'_, ()>) -> Verdict<Verified> {
+        match self.judge(reply).await {
+            Ok(verified) => Verdict::Accept(verified),
+            Err(e) => Verdict::Reject(e),
+        }
     }
 }
 

@@ -16,7 +16,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Method;
 use tixpay_core::crypto::{Certificate, RsaPublicKey, base64};
-use tixpay_core::transport::BoxFuture;
 use tixpay_core::{Authenticate, Clock, Error, Idempotency, Reply, SignatureSubject, Verdict};
 
 use crate::auth::{KeyRing, Lookup, SignedHeaders};
@@ -168,12 +167,11 @@ impl Authenticate for CertificateDownload<'_> {
         self.client.signer().sign(request)
     }
 
-    fn verify<'a>(&'a self, reply: Reply<'a, ()>) -> BoxFuture<'a, Verdict<Vec<Certificate>>> {
+    async fn verify(&self, reply: Reply<'_, ()>) -> Verdict<Vec<Certificate>> {
         match self.judge(&reply.response) {
             Ok(certificates) => Verdict::Accept(certificates),
             Err(e) => Verdict::Reject(e),
         }
-        .ready()
     }
 }
 

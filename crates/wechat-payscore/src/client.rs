@@ -172,7 +172,7 @@ impl Client {
     }
 
     /// Runs one operation with its hook: the one place this crate sends anything.
-    pub(crate) async fn send<A: Authenticate + ?Sized>(
+    pub(crate) async fn send<A: Authenticate>(
         &self,
         op: &Operation,
         hook: &A,
