@@ -132,3 +132,24 @@ impl Transport for MockTransport {
         })
     }
 }
+
+/// A [`NonceSource`](crate::NonceSource) that always fails as the operating system's CSPRNG
+/// would ([`ErrorKind::Crypto`](crate::ErrorKind::Crypto)): for testing that a call stops,
+/// unsent, when no nonce can be drawn.
+///
+/// ```
+/// use tixpay_core::NonceSource;
+/// use tixpay_core::test_util::FailingNonce;
+/// let err = FailingNonce.nonce(32).unwrap_err();
+/// assert!(!err.may_have_been_sent());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FailingNonce;
+
+impl crate::NonceSource for FailingNonce {
+    fn nonce(&self, _len: usize) -> Result<String, crate::Error> {
+        Err(crate::Error::new(crate::ErrorKind::Crypto {
+            message: "the operating system's random number generator failed".into(),
+        }))
+    }
+}

@@ -768,34 +768,39 @@ async fn verifying_is_bounded_by_the_total_timeout() {
     ));
 }
 
+/// Cannot sign attempt number `.0`: the CSPRNG failed.
+struct FailsToSign(u32);
+
+impl Authenticate for FailsToSign {
+    type Signed = ();
+    type Output = ();
+    fn sign(&self, _: &mut http::Request<bytes::Bytes>, attempt: u32) -> Result<(), Error> {
+        if attempt == self.0 {
+            Err(Error::new(ErrorKind::Crypto {
+                message: "rng failed".into(),
+            }))
+        } else {
+            Ok(())
+        }
+    }
+    async fn verify(&self, _reply: Reply<'_, ()>) -> Verdict<()> {
+        Verdict::Accept(())
+    }
+}
+
 #[tokio::test]
 async fn a_failure_before_sending_after_a_maybe_sent_attempt_keeps_the_doubt() {
     // Attempt 1 timed out (maybe processed), attempt 2 could not connect, attempt 3 cannot
     // even be signed: the refund may exist, so the error must say so.
-    struct FailsThird;
-    impl Authenticate for FailsThird {
-        type Signed = ();
-        type Output = ();
-        fn sign(&self, _: &mut http::Request<bytes::Bytes>, attempt: u32) -> Result<(), Error> {
-            if attempt == 3 {
-                Err(Error::new(ErrorKind::Crypto {
-                    message: "rng failed".into(),
-                }))
-            } else {
-                Ok(())
-            }
-        }
-        async fn verify(&self, _reply: Reply<'_, ()>) -> Verdict<()> {
-            Verdict::Accept(())
-        }
-    }
     let mock = MockTransport::new();
     mock.push(MockReply::Error(TransportErrorKind::Timeout));
     mock.push(MockReply::Error(TransportErrorKind::Connect));
     let client = scripted(&mock, RetryPolicy::default().max_attempts(3));
     let op = Operation::post("test", "refund", "http://x.invalid/r")
         .idempotency(Idempotency::Keyed("R1".into()));
-    let err = bounded(client.execute(&op, &FailsThird)).await.unwrap_err();
+    let err = bounded(client.execute(&op, &FailsToSign(3)))
+        .await
+        .unwrap_err();
     assert!(err.may_have_been_sent(), "{err:?}");
     assert!(err.is_outcome_unknown(), "{err:?}");
     assert_eq!(mock.request_count(), 2);
@@ -805,34 +810,21 @@ async fn a_failure_before_sending_after_a_maybe_sent_attempt_keeps_the_doubt() {
     mock.push(MockReply::Error(TransportErrorKind::Connect));
     mock.push(MockReply::Error(TransportErrorKind::Connect));
     let client = scripted(&mock, RetryPolicy::default().max_attempts(3));
-    let err = bounded(client.execute(&op, &FailsThird)).await.unwrap_err();
+    let err = bounded(client.execute(&op, &FailsToSign(3)))
+        .await
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Crypto { .. }), "{err:?}");
     assert!(!err.may_have_been_sent());
 }
 
 #[tokio::test]
 async fn a_signing_failure_stops_the_call_before_sending() {
-    struct Broken;
-    impl Authenticate for Broken {
-        type Signed = ();
-        type Output = ();
-        fn sign(&self, _: &mut http::Request<bytes::Bytes>, attempt: u32) -> Result<(), Error> {
-            if attempt == 1 {
-                Err(Error::new(ErrorKind::Crypto {
-                    message: "rng failed".into(),
-                }))
-            } else {
-                Ok(())
-            }
-        }
-        async fn verify(&self, _reply: Reply<'_, ()>) -> Verdict<()> {
-            Verdict::Accept(())
-        }
-    }
     let mock = MockTransport::new();
     let client = scripted(&mock, RetryPolicy::default());
     let op = Operation::post("test", "pay", "http://x.invalid/p");
-    let err = bounded(client.execute(&op, &Broken)).await.unwrap_err();
+    let err = bounded(client.execute(&op, &FailsToSign(1)))
+        .await
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Crypto { .. }));
     assert!(!err.may_have_been_sent());
     assert_eq!(mock.request_count(), 0);

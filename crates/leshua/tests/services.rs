@@ -1067,18 +1067,9 @@ async fn the_nonce_echo_binds_a_reply_to_its_request_when_required() {
 
 #[tokio::test]
 async fn a_failing_nonce_source_stops_the_call_before_sending() {
-    #[derive(Debug)]
-    struct Broken;
-    impl tixpay_core::NonceSource for Broken {
-        fn nonce(&self, _len: usize) -> Result<String, tixpay_core::Error> {
-            Err(tixpay_core::Error::new(ErrorKind::Crypto {
-                message: "the operating system's random number generator failed".into(),
-            }))
-        }
-    }
     let server = MockServer::start().await;
     let c = Client::with_http_client(
-        config(&server).nonce_source(Arc::new(Broken)),
+        config(&server).nonce_source(Arc::new(tixpay_core::test_util::FailingNonce)),
         HttpClient::new().unwrap(),
     );
     let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));

@@ -1036,20 +1036,12 @@ async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
 
 #[tokio::test]
 async fn a_failing_nonce_source_stops_the_call_before_sending() {
-    #[derive(Debug)]
-    struct Broken;
-    impl tixpay_core::NonceSource for Broken {
-        fn nonce(&self, _len: usize) -> Result<String, tixpay_core::Error> {
-            Err(tixpay_core::Error::new(ErrorKind::Crypto {
-                message: "the operating system's random number generator failed".into(),
-            }))
-        }
-    }
     let server = MockServer::start().await;
-    let err = client_with(config(&server).nonce_source(Arc::new(Broken)))
-        .refund_tickets(&RefundParm::whole_order("O1"))
-        .await
-        .unwrap_err();
+    let err =
+        client_with(config(&server).nonce_source(Arc::new(tixpay_core::test_util::FailingNonce)))
+            .refund_tickets(&RefundParm::whole_order("O1"))
+            .await
+            .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Crypto { .. }), "{err:?}");
     assert!(!err.may_have_been_sent());
     assert!(server.received_requests().await.unwrap().is_empty());

@@ -420,6 +420,17 @@ async fn query_with(reply: ResponseTemplate) -> tixpay_core::Error {
         .unwrap_err()
 }
 
+/// How many times the client asked for `/v3/certificates`.
+async fn certificate_downloads(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v3/certificates")
+        .count()
+}
+
 fn is_response_signature_error(e: &tixpay_core::Error) -> bool {
     matches!(
         e.kind(),
@@ -698,13 +709,7 @@ async fn an_unknown_serial_triggers_at_most_one_download_a_minute() {
             .unwrap_err();
         assert!(is_response_signature_error(&e), "{e:?}");
     }
-    let downloads = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/v3/certificates")
-        .count();
+    let downloads = certificate_downloads(&server).await;
     assert_eq!(downloads, 1);
 }
 
@@ -1083,13 +1088,7 @@ async fn fifty_concurrent_calls_on_a_fresh_client_make_one_download_and_all_succ
             .unwrap();
         assert_eq!(order.state, Some(State::Created));
     }
-    let downloads = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/v3/certificates")
-        .count();
+    let downloads = certificate_downloads(&server).await;
     assert_eq!(downloads, 1);
     assert_eq!(c.certificate_serials(), vec![serial]);
 }
@@ -1119,13 +1118,7 @@ async fn the_cooldown_starts_when_a_refresh_completes() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("less than a minute ago"), "{err}");
-    let downloads = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/v3/certificates")
-        .count();
+    let downloads = certificate_downloads(&server).await;
     assert_eq!(downloads, 1);
 }
 
@@ -1157,13 +1150,7 @@ async fn an_abandoned_download_still_starts_the_cooldown() {
         .unwrap()
         .unwrap_err();
     assert!(err.to_string().contains("less than a minute ago"), "{err}");
-    let downloads = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/v3/certificates")
-        .count();
+    let downloads = certificate_downloads(&server).await;
     assert_eq!(downloads, 1);
 }
 
@@ -1372,18 +1359,9 @@ async fn permission_callbacks_decode_and_unknown_algorithms_are_refused() {
 
 #[tokio::test]
 async fn a_failing_nonce_source_stops_the_call_before_sending() {
-    #[derive(Debug)]
-    struct Broken;
-    impl tixpay_core::NonceSource for Broken {
-        fn nonce(&self, _len: usize) -> Result<String, tixpay_core::Error> {
-            Err(tixpay_core::Error::new(ErrorKind::Crypto {
-                message: "the operating system's random number generator failed".into(),
-            }))
-        }
-    }
     let server = MockServer::start().await;
     let c = Client::with_http_client(
-        config(&server).nonce_source(Arc::new(Broken)),
+        config(&server).nonce_source(Arc::new(tixpay_core::test_util::FailingNonce)),
         HttpClient::new().unwrap(),
     )
     .unwrap();
