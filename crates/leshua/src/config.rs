@@ -115,6 +115,8 @@ impl Config {
     }
 
     /// A configuration for the sandbox at `url`, with the sandbox's default credentials.
+    /// The sandbox echoes each request's `nonce_str`, so the echo is required
+    /// ([`Config::require_nonce_echo`]).
     pub fn sandbox(url: impl Into<String>) -> Self {
         Self::new(
             SANDBOX_MERCHANT_ID,
@@ -122,6 +124,7 @@ impl Config {
             Secret::new(SANDBOX_NOTIFY_KEY),
         )
         .base_url(url)
+        .require_nonce_echo(true)
     }
 
     /// The scheme and host (default [`PRODUCTION_BASE_URL`]; [`TEST_BASE_URL`] for LeShua's
