@@ -927,6 +927,56 @@ async fn an_unsigned_error_code_under_the_compatible_rule_settles_nothing() {
 }
 
 #[tokio::test]
+async fn error_code_is_handed_out_only_when_the_signature_covers_it() {
+    let fields = [
+        ("resp_code", "0"),
+        ("result_code", "0"),
+        ("merchant_id", "0000000018"),
+        ("third_order_id", "T1"),
+        ("status", "2"),
+        ("error_code", "0"),
+    ];
+    // The manual's rule: error_code is signed, so it stays among the verified fields.
+    let reply = |body: String, rule: VerifyRule| async move {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .mount(&server)
+            .await;
+        Client::with_http_client(
+            config(&server).verify_rule(rule),
+            HttpClient::new().unwrap(),
+        )
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap()
+    };
+    let documented = reply(signed_reply(&fields), VerifyRule::Compatible).await;
+    assert_eq!(documented.fields.get("error_code"), Some("0"));
+    assert_eq!(documented.fields.get("resp_code"), None);
+    // A variant that leaves error_code out of the signature: it is not handed out.
+    let mut p = SortedParams::new();
+    for (k, v) in &fields {
+        p.push(*k, *v);
+    }
+    let sign = md5_hex_upper(
+        p.exclude(&["sign", "leshua", "resp_code", "error_code"])
+            .to_string_with_suffix("key", KEY)
+            .as_bytes(),
+    );
+    let mut xml = String::from("<leshua>");
+    for (k, v) in &fields {
+        xml.push_str(&format!("<{k}>{v}</{k}>"));
+    }
+    xml.push_str(&format!("<sign>{sign}</sign></leshua>"));
+    let variant = reply(xml, VerifyRule::Compatible).await;
+    assert_eq!(variant.status, Some(OrderStatus::Paid));
+    assert_eq!(variant.fields.get("error_code"), None);
+    assert_eq!(variant.fields.get("resp_code"), None);
+    assert_eq!(variant.fields.get("third_order_id"), Some("T1"));
+}
+
+#[tokio::test]
 async fn system_error_codes_are_retried_for_reads_and_keyed_writes() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
