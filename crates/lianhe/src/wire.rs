@@ -329,6 +329,18 @@ mod tests {
         assert!(matches!(err.kind(), tixpay_core::ErrorKind::Decode { .. }));
         let refusal = parse(&response(500, r#"{"code":20000,"describe":"执行失败"}"#)).unwrap();
         assert!(!refusal.is_success(&[20000]), "a 5xx is never a success");
-        assert_eq!(refusal.api_error().api_code(), Some("20000"));
+        let err = refusal.api_error();
+        assert_eq!(err.api_code(), Some("20000"));
+        // Refused with a 5xx: Lianhe may be part-way through, so nothing is settled.
+        assert_eq!(
+            err.as_api().and_then(|a| a.status),
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert!(err.is_outcome_unknown() && err.is_retryable());
+        // Refused in a 200's body: an answer, with no status to show.
+        let refusal = parse(&response(200, r#"{"code":20000,"describe":"执行失败"}"#)).unwrap();
+        let err = refusal.api_error();
+        assert_eq!(err.as_api().and_then(|a| a.status), None);
+        assert!(!err.is_outcome_unknown() && !err.is_retryable());
     }
 }
