@@ -276,3 +276,24 @@ impl CertificateDownload<'_> {
         Ok(certificates)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_cooldown_ends_exactly_a_minute_after_a_refresh() {
+        let keys = PlatformKeys::new(KeyRing::certificates(Vec::new()));
+        assert!(!keys.recently_refreshed(), "never refreshed");
+        drop(Completed(&keys));
+        assert_eq!(keys.generation.load(Ordering::SeqCst), 1);
+        assert!(keys.recently_refreshed());
+        tokio::time::advance(REFRESH_COOLDOWN - Duration::from_millis(1)).await;
+        assert!(keys.recently_refreshed());
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(
+            !keys.recently_refreshed(),
+            "a minute later, a new serial may refresh"
+        );
+    }
+}

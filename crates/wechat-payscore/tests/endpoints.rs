@@ -1173,6 +1173,67 @@ async fn pay_needs_its_ids_so_that_its_reply_can_be_bound() {
 }
 
 #[tokio::test]
+async fn a_refused_certificate_download_is_verified_with_a_held_key() {
+    // Public key and certificates together (the migration): the refusal is signed with the
+    // public key the client holds.
+    let refusal = r#"{"code":"RESOURCE_NOT_EXISTS","message":"无可用的平台证书"}"#;
+    let server = MockServer::start().await;
+    Mock::given(path("/v3/certificates"))
+        .respond_with(signed(404, refusal))
+        .mount(&server)
+        .await;
+    let c = Client::with_http_client(
+        config(&server).platform_certificates(),
+        HttpClient::new().unwrap(),
+    )
+    .unwrap();
+    let err = c.refresh_certificates().await.unwrap_err();
+    assert_eq!(err.api_code(), Some("RESOURCE_NOT_EXISTS"));
+    assert_eq!(err.unverified_reason(), None, "{err}");
+    // Signed with a key the client does not hold: reported, not authenticated.
+    let server = MockServer::start().await;
+    Mock::given(path("/v3/certificates"))
+        .respond_with(signed_with(404, refusal, NOW, "UNKNOWN_SERIAL", None))
+        .mount(&server)
+        .await;
+    let c = Client::with_http_client(
+        config(&server).platform_certificates(),
+        HttpClient::new().unwrap(),
+    )
+    .unwrap();
+    let err = c.refresh_certificates().await.unwrap_err();
+    assert_eq!(err.api_code(), Some("RESOURCE_NOT_EXISTS"));
+    assert!(err.unverified_reason().is_some(), "{err:?}");
+    // Wrongly signed: a signature error.
+    let sig = sign_response(&platform(), NOW, "N1", b"something else").unwrap();
+    let server = MockServer::start().await;
+    Mock::given(path("/v3/certificates"))
+        .respond_with(signed_with(404, refusal, NOW, PUB_KEY_ID, Some(&sig)))
+        .mount(&server)
+        .await;
+    let c = Client::with_http_client(
+        config(&server).platform_certificates(),
+        HttpClient::new().unwrap(),
+    )
+    .unwrap();
+    let err = c.refresh_certificates().await.unwrap_err();
+    assert!(is_response_signature_error(&err), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_authorization_for_another_openid_is_refused() {
+    let other = r#"{"service_id":"500001","appid":"wx1","mchid":"1234567890","openid":"oSOMEONE","authorization_state":"AVAILABLE"}"#;
+    let server = MockServer::start().await;
+    answer_always(&server, signed(200, other)).await;
+    let err = client(&server)
+        .query_authorization_by_openid("oUpF8", "500001", "wx1")
+        .await
+        .unwrap_err();
+    assert!(is_response_signature_error(&err), "{err:?}");
+    assert!(err.to_string().contains("openid"), "{err}");
+}
+
+#[tokio::test]
 async fn a_public_key_only_client_never_downloads_certificates() {
     let server = MockServer::start().await;
     answer_always(
