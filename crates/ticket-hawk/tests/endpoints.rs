@@ -1035,6 +1035,48 @@ async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
 }
 
 #[tokio::test]
+async fn an_iis_error_page_is_an_http_error_and_a_503_is_retried() {
+    let order = r#"{"orderid":"O1","status":"3"}"#;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_raw("<html>Service Unavailable</html>", "text/html"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(order, "application/json"),
+    )
+    .await;
+    let http = HttpClient::builder()
+        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
+        .build()
+        .unwrap();
+    let found = Client::with_http_client(config(&server), http)
+        .query_order("O1", None)
+        .await
+        .unwrap();
+    assert_eq!(found.order_id.as_deref(), Some("O1"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    // A 404 page is an HTTP error, not an undecodable reply.
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html"),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .query_order("O1", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Http { .. }), "{err:?}");
+    assert!(!err.is_outcome_unknown(), "a read's 404 is an answer");
+}
+
+#[tokio::test]
 async fn a_failing_nonce_source_stops_the_call_before_sending() {
     let server = MockServer::start().await;
     let err =
