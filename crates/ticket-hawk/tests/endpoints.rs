@@ -604,6 +604,36 @@ async fn an_implausible_server_time_is_refused() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("implausibly"), "{err}");
+
+    // A year off is skew; ten years exactly is still accepted; a second more is not.
+    const TEN_YEARS: i64 = 10 * 365 * 86_400;
+    for (server_now, adopted) in [
+        (NOW + 365 * 86_400, true),
+        (NOW + TEN_YEARS, true),
+        (NOW - TEN_YEARS, true),
+        (NOW + TEN_YEARS + 1, false),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(stale(server_now, &credentials().timestamp_mac(server_now)))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        answer_always(
+            &server,
+            ResponseTemplate::new(200).set_body_raw(OK, "application/json"),
+        )
+        .await;
+        let client = client_with(config(&server));
+        let result = client.refund_tickets(&RefundParm::whole_order("O1")).await;
+        assert_eq!(result.is_ok(), adopted, "{server_now}: {result:?}");
+        let expected = if adopted {
+            (server_now - NOW) * 1000
+        } else {
+            0
+        };
+        assert_eq!(client.clock_offset_millis(), expected);
+    }
 }
 
 #[tokio::test]
@@ -805,6 +835,25 @@ async fn a_genuine_signed_reply_to_another_operation_order_or_call_is_refused() 
     assert!(
         client_with(config(&server))
             .query_order("B", None)
+            .await
+            .is_ok()
+    );
+    // An id echoed as a number is compared too.
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_raw(r#"{"orderid":12345,"status":"3"}"#, "application/json"),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .query_order("99999", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("orderid 12345"), "{err}");
+    assert!(
+        client_with(config(&server))
+            .query_order("12345", None)
             .await
             .is_ok()
     );
