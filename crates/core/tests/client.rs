@@ -44,9 +44,10 @@ async fn hits(server: &MockServer) -> usize {
     server.received_requests().await.unwrap_or_default().len()
 }
 
-/// Fails the test (rather than hanging it) if `fut` does not finish in 20 s.
+/// Fails the test (rather than hanging it) if `fut` does not finish in 10 s: every call here
+/// takes well under a second, and a retry loop that never ends must fail the test quickly.
 async fn bounded<F: std::future::Future>(fut: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(20), fut)
+    tokio::time::timeout(Duration::from_secs(10), fut)
         .await
         .expect("the call did not finish: a retry loop that never ends?")
 }
