@@ -960,6 +960,26 @@ mod tests {
     }
 
     #[test]
+    fn an_operation_gives_back_what_it_was_built_with() {
+        let op = Operation::post("p", "o", "http://x/")
+            .header("x-a", "1")
+            .unwrap()
+            .body("b")
+            .idempotency(Idempotency::Keyed("K".into()));
+        assert_eq!(op.provider(), "p");
+        assert_eq!(op.name(), "o");
+        assert_eq!(op.method(), Method::POST);
+        assert_eq!(op.headers()["x-a"], "1");
+        assert_eq!(op.body_bytes().as_ref(), b"b");
+        assert_eq!(op.idempotency_kind(), &Idempotency::Keyed("K".into()));
+        let client = HttpClient::builder()
+            .retry_policy(RetryPolicy::default().max_attempts(7))
+            .build()
+            .unwrap();
+        assert_eq!(client.retry_policy().attempts(), 7);
+    }
+
+    #[test]
     fn bad_header_is_invalid_request() {
         let err = Operation::post("p", "o", "http://x/").header("bad header", "v");
         assert!(matches!(
