@@ -87,13 +87,19 @@ fn context(name: &'static str) -> impl Fn(Error) -> Error {
     move |e| e.with_provider(PROVIDER).with_operation(name)
 }
 
-/// A reply body is required here: a verified empty 2xx is a decode error (the verified reply
-/// was empty, so there is no excerpt to keep).
-fn expect_body<T>(name: &'static str) -> impl FnOnce(Option<T>) -> Result<T, Error> {
-    move |body| {
-        body.ok_or_else(|| {
+/// A verified reply, decoded: its status, and its body unless it was empty (a 204).
+struct Decoded<T> {
+    status: http::StatusCode,
+    body: Option<T>,
+}
+
+/// A reply body is required here: a verified empty reply is a decode error that keeps the
+/// reply's status (there is no body to excerpt).
+fn expect_body<T>(name: &'static str) -> impl FnOnce(Decoded<T>) -> Result<T, Error> {
+    move |reply| {
+        reply.body.ok_or_else(|| {
             context(name)(Error::decode(
-                Some(http::StatusCode::NO_CONTENT),
+                Some(reply.status),
                 b"",
                 None,
                 "an empty reply where a body was expected",
@@ -184,8 +190,8 @@ impl Client {
         &self.inner.config.apiv3
     }
 
-    /// Sends one call, verified and bound by [`Exchange`], and decodes its body. `None` for
-    /// an empty reply (a 204), unless `body_required`.
+    /// Sends one call, verified and bound by [`Exchange`], and decodes its body (none for an
+    /// empty reply, a 204).
     async fn call<T: DeserializeOwned>(
         &self,
         name: &'static str,
@@ -194,18 +200,22 @@ impl Client {
         body: Option<Bytes>,
         idempotency: Idempotency,
         echoes: impl FnOnce(Operation) -> Operation,
-    ) -> Result<Option<T>, Error> {
+    ) -> Result<Decoded<T>, Error> {
         let ctx = context(name);
         let op = echoes(
             self.operation(name, method, path_and_query, body, idempotency)
                 .map_err(&ctx)?,
         );
         let verified = self.send(&op, &Exchange { client: self }).await?;
+        let status = verified.status;
         if verified.body.is_empty() {
-            return Ok(None);
+            return Ok(Decoded { status, body: None });
         }
-        tixpay_core::json::decode(Some(verified.status), &verified.body)
-            .map(Some)
+        tixpay_core::json::decode(Some(status), &verified.body)
+            .map(|body| Decoded {
+                status,
+                body: Some(body),
+            })
             .map_err(ctx)
     }
 
@@ -217,7 +227,7 @@ impl Client {
         body: &B,
         idempotency: Idempotency,
         echoes: impl FnOnce(Operation) -> Operation,
-    ) -> Result<Option<T>, Error> {
+    ) -> Result<Decoded<T>, Error> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| context(name)(Error::invalid_request("body", e.to_string())))?;
         self.call(
@@ -381,7 +391,7 @@ impl Client {
     }
 
     /// `POST /v3/payscore/serviceorder/{out_order_no}/{action}`, keyed by `out_order_no`.
-    /// Returns `None` for a 204. A reply with a body must echo `out_order_no`, and the
+    /// A 204 decodes to no body. A reply with a body must echo `out_order_no`, and the
     /// `appid` and `service_id` sent, and the merchant's `mchid` (each required where the
     /// endpoint documents it as always returned, compared when present otherwise).
     async fn order_action<B: Serialize, T: DeserializeOwned>(
@@ -391,7 +401,7 @@ impl Client {
         action: &str,
         body: &B,
         ids: OrderEchoes<'_>,
-    ) -> Result<Option<T>, Error> {
+    ) -> Result<Decoded<T>, Error> {
         Self::check_out_order_no(name, out_order_no)?;
         let path = Self::order_path(out_order_no, action);
         let mchid = self.config().mchid.clone();
