@@ -154,8 +154,8 @@ impl Story {
     }
 }
 
-fn yuan(fen: u64) -> String {
-    format!("¥{}", Fen::new(fen).to_yuan_string())
+fn yuan(fen: Fen) -> String {
+    format!("¥{}", fen.to_yuan_string())
 }
 
 fn shown(value: Option<&impl fmt::Debug>) -> String {
@@ -291,15 +291,16 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     let price = product
         .sell_price
         .ok_or_else(|| unexpected(BUY, "product 852 has no sellPrice"))?;
-    let unit_fen = u64::try_from(price.fen()).map_err(|_| unexpected(BUY, "negative price"))?;
-    let total_fen = unit_fen * 3;
+    // One money type from the supplier's price to the gateway's charge: no conversion.
+    let unit_price = price;
+    let total = Fen::new(unit_price.get() * 3);
     story.step(
         "Lianhe getTeam",
         format!(
             "product {} “{}” at {}, stock {}",
             product.deal_id,
             product.name,
-            yuan(unit_fen),
+            yuan(unit_price),
             product.stock.unwrap_or_default()
         ),
     );
@@ -307,7 +308,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     let pay = leshua::UnifiedOrder::new(
         leshua::PayWay::Wechat,
         order_id,
-        Fen::new(total_fen),
+        total,
         leshua::PayMode::Native,
     )
     .notify_url(&leshua_notify_url)
@@ -318,7 +319,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "LeShua get_tdcode",
         format!(
             "{order_id} for {}: LeShua order {leshua_order_id}, QR {}",
-            yuan(total_fen),
+            yuan(total),
             created.td_code.as_deref().unwrap_or("-")
         ),
     );
@@ -345,7 +346,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
                 "webhook",
                 format!(
                     "LeShua payment notification verified and stored: {} paid",
-                    yuan(p.amount.map(Fen::get).unwrap_or_default())
+                    yuan(p.amount.unwrap_or_default())
                 ),
             );
         }
@@ -371,7 +372,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "LeShua",
         order_id,
         leshua_order_id.clone(),
-        yuan(total_fen),
+        yuan(total),
         "paid",
     ));
 
@@ -562,9 +563,9 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "approved",
     ));
 
-    let back_fen = unit_fen * 2;
+    let money_back_amount = Fen::new(unit_price.get() * 2);
     let order_ref = leshua::OrderRef::ThirdOrderId(order_id.into());
-    let money_back = leshua::Refund::new(order_ref.clone(), refund_id, Fen::new(back_fen))
+    let money_back = leshua::Refund::new(order_ref.clone(), refund_id, money_back_amount)
         .notify_url(&leshua_notify_url);
     let refund_status = match leshua.refund(&money_back).await {
         Ok(reply) => reply.status,
@@ -584,8 +585,8 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "LeShua unified_refund",
         format!(
             "{} of {} back to the customer as {refund_id}: status {}",
-            yuan(back_fen),
-            yuan(total_fen),
+            yuan(money_back_amount),
+            yuan(total),
             refund_status.as_ref().map_or("-", |s| s.as_str())
         ),
     );
@@ -606,7 +607,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "webhook",
         format!(
             "LeShua refund notification verified and stored: {} refunded, status {}",
-            yuan(refund_note.refund_amount.map(Fen::get).unwrap_or_default()),
+            yuan(refund_note.refund_amount.unwrap_or_default()),
             refund_note.status.as_str()
         ),
     );
@@ -617,7 +618,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "LeShua",
         refund_id,
         refund_note.leshua_refund_id.clone().unwrap_or_default(),
-        yuan(back_fen),
+        yuan(money_back_amount),
         "refunded (11)",
     ));
 
@@ -729,12 +730,12 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         payscore::TimeRange::starting(payscore::TimePoint::OnAccept),
         payscore::RiskFund {
             name: payscore::RiskFundName::Deposit,
-            amount: 20_000,
+            amount: Fen::new(20_000),
             description: Some("电瓶车押金".into()),
         },
         "https://reseller.example/notify/wechat-payscore",
     )
-    .post_payment(payscore::PostPayment::new("租车费", 3_000).description("2小时"));
+    .post_payment(payscore::PostPayment::new("租车费", Fen::new(3_000)).description("2小时"));
     let created = payscore
         .create_service_order(&create)
         .await
@@ -746,22 +747,37 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "PayScore create",
         format!(
             "{rental}: deposit {} waived, state {}, WeChat order {wechat_order}",
-            yuan(20_000),
+            yuan(Fen::new(20_000)),
             created.state.as_ref().map_or("-", |s| s.as_str())
         ),
     );
     payscore_box.user_confirms(rental).map_err(at(RENTAL))?;
     story.step("user", "confirms in WeChat (USER_CONFIRM)");
-    let complete =
-        payscore::CompleteServiceOrder::new(payscore_box.appid(), payscore_box.service_id(), 2_500)
-            .post_payment(payscore::PostPayment::new("租车费", 3_000))
-            .post_discount(payscore::PostDiscount::new("会员优惠", 500));
+    let complete = payscore::CompleteServiceOrder::new(
+        payscore_box.appid(),
+        payscore_box.service_id(),
+        Fen::new(2_500),
+    )
+    .post_payment(payscore::PostPayment::new("租车费", Fen::new(3_000)))
+    .post_discount(payscore::PostDiscount::new("会员优惠", Fen::new(500)));
     let done = payscore
         .complete_service_order(rental, &complete)
         .await
         .map_err(at(RENTAL))?;
-    let charged: u64 = done.post_payments.iter().filter_map(|p| p.amount).sum();
-    let discounted: u64 = done.post_discounts.iter().filter_map(|d| d.amount).sum();
+    let charged = Fen::new(
+        done.post_payments
+            .iter()
+            .filter_map(|p| p.amount)
+            .map(Fen::get)
+            .sum(),
+    );
+    let discounted = Fen::new(
+        done.post_discounts
+            .iter()
+            .filter_map(|d| d.amount)
+            .map(Fen::get)
+            .sum(),
+    );
     story.step(
         "PayScore complete",
         format!(
@@ -776,7 +792,10 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     payscore_box.user_pays(rental).map_err(at(RENTAL))?;
     story.step(
         "user",
-        format!("pays {} through PayScore (USER_PAID)", yuan(2_500)),
+        format!(
+            "pays {} through PayScore (USER_PAID)",
+            yuan(Fen::new(2_500))
+        ),
     );
     let reports = payscore_box.settle_callbacks().await;
     story.step(
@@ -801,7 +820,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
             yuan(paid_amount)
         ),
     );
-    if paid_amount != 2_500 {
+    if paid_amount != Fen::new(2_500) {
         return Err(unexpected(
             RENTAL,
             format!("paid {paid_amount} fen, expected 2500"),
@@ -839,7 +858,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "PayScore",
         rental,
         wechat_order,
-        yuan(2_500),
+        yuan(Fen::new(2_500)),
         format!("{state}, {collection}"),
     ));
 

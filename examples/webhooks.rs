@@ -515,7 +515,7 @@ async fn sandbox_demo() -> Result<(), Box<dyn StdError>> {
         payscore::TimeRange::starting(payscore::TimePoint::OnAccept),
         payscore::RiskFund {
             name: payscore::RiskFundName::Deposit,
-            amount: 10_000,
+            amount: Fen::new(10_000),
             description: None,
         },
         "https://reseller.example/notify/wechat-payscore",

@@ -83,12 +83,12 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         TimeRange::starting(TimePoint::OnAccept),
         RiskFund {
             name: RiskFundName::Deposit,
-            amount: 20_000,
+            amount: Fen::new(20_000),
             description: Some("电瓶车押金".into()),
         },
         "https://reseller.example/payscore/notify",
     )
-    .post_payment(PostPayment::new("租车费", 3_000).description("2小时"));
+    .post_payment(PostPayment::new("租车费", Fen::new(3_000)).description("2小时"));
     let created = client.create_service_order(&order).await?;
     sandbox.set_notify_url(no, &webhook.uri());
     println!(
@@ -110,9 +110,10 @@ async fn main() -> Result<(), Box<dyn StdError>> {
 
     sandbox.user_confirms(no)?;
     println!("2. confirm   the user confirms in WeChat (USER_CONFIRM callback)");
-    let complete = CompleteServiceOrder::new(sandbox.appid(), sandbox.service_id(), 2_500)
-        .post_payment(PostPayment::new("租车费", 3_000))
-        .post_discount(PostDiscount::new("会员优惠", 500));
+    let complete =
+        CompleteServiceOrder::new(sandbox.appid(), sandbox.service_id(), Fen::new(2_500))
+            .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
+            .post_discount(PostDiscount::new("会员优惠", Fen::new(500)));
     let done = client.complete_service_order(no, &complete).await?;
     println!(
         "3. complete  ¥30.00 − ¥5.00 = ¥25.00: {:?}/{:?}, collection {:?}",

@@ -17,6 +17,10 @@ pub use config::{
     SANDBOX_TRADE_KEY, TEST_BASE_URL, VerifyRule,
 };
 pub use error::{ErrorCode, Layer, layer};
+/// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
+/// money, secrets, clocks and test helpers are reachable as `core::…`.
+pub use tixpay_core as core;
+pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::{
     BarcodePay, Fields, OrderRef, OrderReply, OrderStatus, PayMode, PayWay, Refund, RefundRef,
     RefundReply, UnifiedOrder,

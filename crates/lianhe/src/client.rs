@@ -150,9 +150,9 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: tixpay_lianhe::Client) -> Result<(), tixpay_core::Error> {
-    /// use tixpay_lianhe::{Money, NewOrder, Visitor};
+    /// use tixpay_lianhe::{Fen, NewOrder, Visitor};
     /// let receipt = client
-    ///     .new_order(&NewOrder::new("T1", "852", Money::from_yuan(100), 3, Visitor::new("张三", "13800000000")))
+    ///     .new_order(&NewOrder::new("T1", "852", Fen::new(10_000), 3, Visitor::new("张三", "13800000000")))
     ///     .await?;
     /// println!("Lianhe order {:?}, voucher {:?}", receipt.lh_order_id, receipt.voucher);
     /// # Ok(()) }
@@ -174,8 +174,8 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: tixpay_lianhe::Client) -> Result<(), tixpay_core::Error> {
-    /// use tixpay_lianhe::{CreateOrder, Money, PayOrder, Visitor};
-    /// let order = CreateOrder::new("T2", "852", Money::from_yuan(100), 1, Visitor::new("李四", "13900000000"));
+    /// use tixpay_lianhe::{CreateOrder, Fen, PayOrder, Visitor};
+    /// let order = CreateOrder::new("T2", "852", Fen::new(10_000), 1, Visitor::new("李四", "13900000000"));
     /// let created = client.create_order(&order).await?;
     /// let lh_order_id = created.lh_order_id.unwrap_or_default();
     /// let paid = client.pay_order(&PayOrder::new(&order, lh_order_id).pay_id("BANK-7781")).await?;

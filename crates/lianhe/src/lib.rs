@@ -19,4 +19,8 @@ pub use config::{
 pub use error::{
     CODE_FAILURE, CODE_QUERY_FAILURE, CODE_QUERY_SUCCESS, CODE_SUCCESS, OrderErrorCode,
 };
+/// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
+/// money, secrets, clocks and test helpers are reachable as `core::…`.
+pub use tixpay_core as core;
+pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::*;

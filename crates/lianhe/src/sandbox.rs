@@ -43,7 +43,8 @@ use tixpay_core::{Clock, Error, Secret, SharedClock, SystemClock, datetime};
 
 use crate::auth::{NOTIFY_URI, Signer};
 use crate::config::{Config, SANDBOX_API_NAME, SANDBOX_CLIENT_SECRET, SANDBOX_PARTNER_ID};
-use crate::types::{Money, Product, TeamType};
+use crate::types::{Product, TeamType};
+use tixpay_core::Fen;
 
 /// Order status numbers the simulator uses (see the module docs).
 pub mod status {
@@ -194,7 +195,7 @@ impl LianheSandbox {
     /// 2020 to 2099.
     pub fn default_products() -> Vec<(Product, i64)> {
         let product =
-            |id: &str, name: &str, yuan: i64, team_type: TeamType, full_refund: i64| Product {
+            |id: &str, name: &str, yuan: u64, team_type: TeamType, full_refund: i64| Product {
                 partner_id: Some(SANDBOX_PARTNER_ID),
                 supplier_id: Some("S1".into()),
                 deal_id: id.into(),
@@ -202,9 +203,9 @@ impl LianheSandbox {
                 name: name.into(),
                 begin_time: Some("2020-01-01 00:00:00".into()),
                 expire_time: Some("2099-12-31 23:59:59".into()),
-                market_price: Some(Money::from_yuan(yuan + 20)),
-                sell_price: Some(Money::from_yuan(yuan)),
-                buy_price: Some(Money::from_yuan(yuan - 10)),
+                market_price: Some(Fen::new((yuan + 20) * 100)),
+                sell_price: Some(Fen::new(yuan * 100)),
+                buy_price: Some(Fen::new((yuan - 10) * 100)),
                 stock: Some(100),
                 can_refund: Some(1),
                 full_refund: Some(full_refund),
@@ -575,9 +576,9 @@ fn place_order(s: &mut State, body: &Value, partner_id: i64, pay: bool) -> Sandb
     if quantity < 1 {
         return refuse(10012, "单次最少可购买1张");
     }
-    let price: Option<Money> = body
+    let price: Option<Fen> = body
         .get("sellPrice")
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
+        .and_then(|v| tixpay_core::money::yuan_json::deserialize(v).ok());
     if price != product.sell_price {
         return refuse(10006, "产品分销的售价不一致,不能下单。");
     }

@@ -14,7 +14,7 @@ use tixpay_core::crypto::{base64, hmac_sha1};
 use tixpay_core::retry::InstantSleep;
 use tixpay_core::{ErrorKind, FixedClock, HttpClient, RetryPolicy, Secret};
 use tixpay_lianhe::{
-    CancelOrder, CancelOutcome, Client, Config, CreateOrder, GetTeam, Money, NewOrder,
+    CancelOrder, CancelOutcome, Client, Config, CreateOrder, Fen, GetTeam, NewOrder,
     OrderErrorCode, OrderStatus, PayOrder, QueryOrder, RefundStatus, ResendVoucher, Visitor,
     VoucherType,
 };
@@ -109,8 +109,8 @@ async fn get_team_page_and_multi() {
     assert_eq!(page.products.len(), 1);
     let p = &page.products[0];
     assert_eq!(p.deal_id, "852");
-    assert_eq!(p.market_price, Some(Money::from_fen(150)));
-    assert_eq!(p.sell_price, Some(Money::from_fen(100)));
+    assert_eq!(p.market_price, Some(Fen::new(150)));
+    assert_eq!(p.sell_price, Some(Fen::new(100)));
     assert_eq!(p.stock, Some(990));
 
     let server = MockServer::start().await;
@@ -137,7 +137,7 @@ fn visitor() -> Visitor {
 #[tokio::test]
 async fn new_order_success_and_order_error_code() {
     let server = MockServer::start().await;
-    let body = r#"{"partnerId":3528,"body":{"orderId":"T1","payId":"P1","LHDealId":"852","sellPrice":99.9,"quantity":3,"travelDate":"2024-05-01","visitor":{"name":"张三","mobile":"13800000000"}}}"#;
+    let body = r#"{"partnerId":3528,"body":{"orderId":"T1","payId":"P1","LHDealId":"852","sellPrice":99.90,"quantity":3,"travelDate":"2024-05-01","visitor":{"name":"张三","mobile":"13800000000"}}}"#;
     expect(
         &server,
         "newOrder",
@@ -145,7 +145,7 @@ async fn new_order_success_and_order_error_code() {
         r#"{"code":10000,"describe":"执行成功","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":3,"voucherType":0,"voucher":"156465465858"}}"#,
     )
     .await;
-    let order = NewOrder::new("T1", "852", Money::from_fen(9990), 3, visitor())
+    let order = NewOrder::new("T1", "852", Fen::new(9990), 3, visitor())
         .pay_id("P1")
         .travel_date("2024-05-01");
     let receipt = client(&server).new_order(&order).await.unwrap();
@@ -173,7 +173,7 @@ async fn new_order_success_and_order_error_code() {
 #[tokio::test]
 async fn create_order_uses_the_provider_spelling() {
     let server = MockServer::start().await;
-    let body = r#"{"partnerId":3528,"body":{"orderId":"T2","LHDealId":"852","sellPrice":100,"quantity":1,"visitor":[{"name":"张三","mobile":"13800000000"},{"name":"李四","mobile":"13900000000","credentials":"110101199001011234"}]}}"#;
+    let body = r#"{"partnerId":3528,"body":{"orderId":"T2","LHDealId":"852","sellPrice":100.00,"quantity":1,"visitor":[{"name":"张三","mobile":"13800000000"},{"name":"李四","mobile":"13900000000","credentials":"110101199001011234"}]}}"#;
     expect(
         &server,
         "creatOrder",
@@ -185,7 +185,7 @@ async fn create_order_uses_the_provider_spelling() {
         visitor(),
         Visitor::new("李四", "13900000000").credentials("110101199001011234"),
     ];
-    let order = CreateOrder::new("T2", "852", Money::from_yuan(100), 1, visitors);
+    let order = CreateOrder::new("T2", "852", Fen::new(10_000), 1, visitors);
     let receipt = client(&server).create_order(&order).await.unwrap();
     assert_eq!(receipt.order_status, OrderStatus(2));
     assert_eq!(receipt.voucher.as_deref(), Some(""));
@@ -206,8 +206,8 @@ async fn create_order_uses_the_provider_spelling() {
 #[tokio::test]
 async fn pay_order_success_and_failure_without_lh_order_id() {
     let server = MockServer::start().await;
-    let created = CreateOrder::new("T3", "852", Money::from_yuan(100), 1, visitor());
-    let body = r#"{"partnerId":3528,"body":{"orderId":"T3","LHOrderId":"15354","payId":"BANK-1","LHDealId":"852","sellPrice":100,"quantity":1,"visitor":{"name":"张三","mobile":"13800000000"}}}"#;
+    let created = CreateOrder::new("T3", "852", Fen::new(10_000), 1, visitor());
+    let body = r#"{"partnerId":3528,"body":{"orderId":"T3","LHOrderId":"15354","payId":"BANK-1","LHDealId":"852","sellPrice":100.00,"quantity":1,"visitor":{"name":"张三","mobile":"13800000000"}}}"#;
     expect(
         &server,
         "payOrder",
@@ -388,13 +388,13 @@ async fn hits(server: &MockServer) -> usize {
 async fn invalid_requests_are_refused_before_sending() {
     let server = MockServer::start().await;
     let c = client(&server);
-    let zero = NewOrder::new("T1", "852", Money::from_yuan(1), 0, visitor());
+    let zero = NewOrder::new("T1", "852", Fen::new(100), 0, visitor());
     let err = c.new_order(&zero).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::InvalidRequest { .. }));
     assert!(!err.may_have_been_sent());
     assert_eq!(err.operation(), Some("newOrder"));
     let bad_date =
-        NewOrder::new("T1", "852", Money::from_yuan(1), 1, visitor()).travel_date("01/05/2024");
+        NewOrder::new("T1", "852", Fen::new(100), 1, visitor()).travel_date("01/05/2024");
     assert!(c.new_order(&bad_date).await.is_err());
     assert!(
         c.cancel_order(&CancelOrder::new("T1", "", 1))
@@ -402,6 +402,18 @@ async fn invalid_requests_are_refused_before_sending() {
             .is_err()
     );
     assert!(c.query_order(&QueryOrder::new("", "1")).await.is_err());
+    // Lianhe reads prices as doubles: an amount a double cannot carry exactly never leaves.
+    let huge = NewOrder::new("T1", "852", Fen::new(9_007_199_254_740_993), 1, visitor());
+    let err = c.new_order(&huge).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidRequest { field: Some(f), .. } if f == "sellPrice"),
+        "{err:?}"
+    );
+    assert!(!err.may_have_been_sent());
+    let free = NewOrder::new("T1", "852", Fen::ZERO, 1, visitor());
+    assert!(c.new_order(&free).await.is_err());
+    let refund = CancelOrder::new("T1", "L1", 1).sell_price(Fen::new(1_000_000_000_000_000));
+    assert!(c.cancel_order(&refund).await.is_err());
     assert_eq!(hits(&server).await, 0);
 }
 
@@ -415,13 +427,7 @@ async fn timeout_retries_reads_but_not_orders() {
     .await;
     let c = client(&server);
     let err = c
-        .new_order(&NewOrder::new(
-            "T1",
-            "852",
-            Money::from_yuan(1),
-            1,
-            visitor(),
-        ))
+        .new_order(&NewOrder::new("T1", "852", Fen::new(100), 1, visitor()))
         .await
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Timeout { .. }));

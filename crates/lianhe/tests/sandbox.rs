@@ -18,7 +18,7 @@ use tixpay_core::{ErrorKind, FixedClock, Secret};
 use tixpay_lianhe::notify::{ACK, Notification, NotificationParser};
 use tixpay_lianhe::sandbox::{LianheSandbox, SandboxOptions};
 use tixpay_lianhe::{
-    CancelOrder, CancelOutcome, Client, Config, CreateOrder, GetTeam, Money, NewOrder,
+    CancelOrder, CancelOutcome, Client, Config, CreateOrder, Fen, GetTeam, NewOrder,
     OrderErrorCode, PayOrder, QueryOrder, ResendVoucher, Visitor,
 };
 
@@ -153,13 +153,7 @@ async fn redelivered_notification_is_processed_once() {
     let (hook, inbox) = receiver(&config, 0).await;
     sandbox.set_notify_url(hook.uri());
     let receipt = client
-        .new_order(&NewOrder::new(
-            "R-2",
-            "852",
-            Money::from_yuan(100),
-            2,
-            visitor(),
-        ))
+        .new_order(&NewOrder::new("R-2", "852", Fen::new(10_000), 2, visitor()))
         .await
         .unwrap();
     let lh = receipt.lh_order_id.unwrap();
@@ -228,13 +222,7 @@ async fn sandbox_enforces_auth_and_rules() {
     // Subscribe product without a travel date: 10004 (checked by the sandbox when the client
     // does not know the product).
     let err = client
-        .new_order(&NewOrder::new(
-            "S-1",
-            "853",
-            Money::from_yuan(80),
-            1,
-            visitor(),
-        ))
+        .new_order(&NewOrder::new("S-1", "853", Fen::new(8000), 1, visitor()))
         .await
         .unwrap_err();
     assert_eq!(
@@ -243,13 +231,7 @@ async fn sandbox_enforces_auth_and_rules() {
     );
     // Wrong price: 10006.
     let err = client
-        .new_order(&NewOrder::new(
-            "S-2",
-            "852",
-            Money::from_yuan(1),
-            1,
-            visitor(),
-        ))
+        .new_order(&NewOrder::new("S-2", "852", Fen::new(100), 1, visitor()))
         .await
         .unwrap_err();
     assert_eq!(
@@ -261,7 +243,7 @@ async fn sandbox_enforces_auth_and_rules() {
         .new_order(&NewOrder::new(
             "S-3",
             "852",
-            Money::from_yuan(100),
+            Fen::new(10_000),
             101,
             visitor(),
         ))
@@ -273,8 +255,8 @@ async fn sandbox_enforces_auth_and_rules() {
     );
 
     // creatOrder then payOrder; the voucher is resent.
-    let created = CreateOrder::new("S-4", "853", Money::from_yuan(80), 2, visitor())
-        .travel_date("2030-05-01");
+    let created =
+        CreateOrder::new("S-4", "853", Fen::new(8000), 2, visitor()).travel_date("2030-05-01");
     let receipt = client.create_order(&created).await.unwrap();
     let lh = receipt.lh_order_id.unwrap();
     assert_eq!(receipt.voucher.as_deref(), Some(""));
@@ -298,13 +280,7 @@ async fn sandbox_enforces_auth_and_rules() {
         .products
         .remove(0);
     let receipt = client
-        .new_order(&NewOrder::new(
-            "S-5",
-            "854",
-            Money::from_yuan(120),
-            3,
-            visitor(),
-        ))
+        .new_order(&NewOrder::new("S-5", "854", Fen::new(12_000), 3, visitor()))
         .await
         .unwrap();
     let lh = receipt.lh_order_id.unwrap();
@@ -321,13 +297,7 @@ async fn sandbox_enforces_auth_and_rules() {
 
     // A fully used order: refused with a status.
     let receipt = client
-        .new_order(&NewOrder::new(
-            "S-6",
-            "852",
-            Money::from_yuan(100),
-            1,
-            visitor(),
-        ))
+        .new_order(&NewOrder::new("S-6", "852", Fen::new(10_000), 1, visitor()))
         .await
         .unwrap();
     let lh = receipt.lh_order_id.unwrap();
@@ -369,13 +339,7 @@ async fn expired_tickets_are_refundable_for_five_days() {
     let client = Client::new(sandbox.config()).unwrap();
     for id in ["E-1", "E-2"] {
         client
-            .new_order(&NewOrder::new(
-                id,
-                "852",
-                Money::from_yuan(100),
-                1,
-                visitor(),
-            ))
+            .new_order(&NewOrder::new(id, "852", Fen::new(10_000), 1, visitor()))
             .await
             .unwrap();
     }
@@ -412,13 +376,7 @@ async fn rejected_refund_sends_a_rejection() {
     let (hook, inbox) = receiver(&config, 0).await;
     sandbox.set_notify_url(hook.uri());
     let lh = client
-        .new_order(&NewOrder::new(
-            "J-1",
-            "852",
-            Money::from_yuan(100),
-            2,
-            visitor(),
-        ))
+        .new_order(&NewOrder::new("J-1", "852", Fen::new(10_000), 2, visitor()))
         .await
         .unwrap()
         .lh_order_id

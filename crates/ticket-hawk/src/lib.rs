@@ -15,6 +15,10 @@ pub use config::{
     Config, SANDBOX_HAWK_ID, SANDBOX_KEY, SANDBOX_PASSWORD, ServerAuth,
     TOUR_WEB_API_PARAM_NAMESPACE, V5_PARAM_NAMESPACE,
 };
+/// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
+/// money, secrets, clocks and test helpers are reachable as `core::…`.
+pub use tixpay_core as core;
+pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::{
     BodyFormat, CallbackMethod, OperationResult, Order, OrderLookup, OrderStatus, PayContent,
     ProviderConfig, RefundParm, Ticket, TicketStatus,

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tixpay_core::Error;
 use tixpay_core::json::lenient;
+use tixpay_core::{Error, Fen};
 
 use crate::wire::DcValue;
 
@@ -350,13 +350,40 @@ pub struct Order {
     pub status: Option<OrderStatus>,
     /// `totalcount`.
     pub total_count: Option<i64>,
-    /// `summary`: the amount, as sent (a decimal).
+    /// `summary`: the amount, as sent (a decimal; see [`Order::summary_yuan`]).
     pub summary: Option<String>,
     /// Every member, as sent.
     pub fields: serde_json::Map<String, Value>,
 }
 
+/// Reads a decimal amount as yuan, exactly: `"100"`, `"99.9"`, and .NET's `"99.9000"`
+/// (zeros past the second decimal carry nothing). Anything else is a decode error naming
+/// the field; no float is involved.
+fn yuan(field: &str, text: Option<&str>) -> Result<Option<Fen>, Error> {
+    let Some(text) = text else { return Ok(None) };
+    let trimmed = match text.split_once('.') {
+        Some((whole, frac)) if frac.len() > 2 && frac[2..].bytes().all(|b| b == b'0') => {
+            &text[..whole.len() + 3]
+        }
+        _ => text,
+    };
+    Fen::parse_yuan(trimmed).map(Some).ok_or_else(|| {
+        Error::decode(
+            None,
+            text.as_bytes(),
+            Some(field.to_owned()),
+            "not an amount in yuan with at most two significant decimals",
+        )
+    })
+}
+
 impl Order {
+    /// `summary` read as yuan. The documents call it a decimal and name no unit; yuan is
+    /// this crate's reading (what the raw `summary` keeps as sent).
+    pub fn summary_yuan(&self) -> Result<Option<Fen>, Error> {
+        yuan("summary", self.summary.as_deref())
+    }
+
     pub(crate) fn from_value(value: Value) -> Option<Self> {
         let Value::Object(fields) = value else {
             return None;
@@ -386,7 +413,7 @@ pub struct Ticket {
     pub person_count: Option<i64>,
     /// `ticketdate` (`YYYYMMDD`).
     pub ticket_date: Option<String>,
-    /// `price`, as sent.
+    /// `price`, as sent (see [`Ticket::price_yuan`]).
     pub price: Option<String>,
     /// `status`, when sent.
     pub status: Option<TicketStatus>,
@@ -395,6 +422,12 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// `price` read as yuan (the unit is this crate's reading; the raw `price` keeps what
+    /// was sent).
+    pub fn price_yuan(&self) -> Result<Option<Fen>, Error> {
+        yuan("price", self.price.as_deref())
+    }
+
     pub(crate) fn from_value(value: Value) -> Option<Self> {
         let Value::Object(fields) = value else {
             return None;
@@ -415,6 +448,30 @@ impl Ticket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_as_yuan_exactly() {
+        let order = |summary: &str| {
+            Order::from_value(serde_json::json!({"orderid": "1", "summary": summary})).unwrap()
+        };
+        assert_eq!(
+            order("120.5000").summary_yuan().unwrap(),
+            Some(Fen::new(12_050))
+        );
+        assert_eq!(order("120").summary_yuan().unwrap(), Some(Fen::new(12_000)));
+        assert_eq!(order("0.07").summary_yuan().unwrap(), Some(Fen::new(7)));
+        for bad in ["120.5001", "-1", "1e3", " 1", "", "1.", "１"] {
+            let err = order(bad).summary_yuan().unwrap_err();
+            assert!(
+                matches!(err.kind(), tixpay_core::ErrorKind::Decode { .. }),
+                "{bad}"
+            );
+        }
+        let none = Order::from_value(serde_json::json!({"orderid": "1"})).unwrap();
+        assert_eq!(none.summary_yuan().unwrap(), None);
+        let ticket = Ticket::from_value(serde_json::json!({"price": "35.50"})).unwrap();
+        assert_eq!(ticket.price_yuan().unwrap(), Some(Fen::new(3_550)));
+    }
 
     #[test]
     fn refund_parm_rules() {

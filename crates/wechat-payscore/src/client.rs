@@ -466,9 +466,9 @@ impl Client {
     /// ```no_run
     /// # async fn run(client: tixpay_wechat_payscore::Client) -> Result<(), tixpay_core::Error> {
     /// use tixpay_wechat_payscore::{CompleteServiceOrder, PostDiscount, PostPayment};
-    /// let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", 2_500)
-    ///     .post_payment(PostPayment::new("租车费", 3_000))
-    ///     .post_discount(PostDiscount::new("会员优惠", 500));
+    /// let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(2_500))
+    ///     .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
+    ///     .post_discount(PostDiscount::new("会员优惠", Fen::new(500)));
     /// let order = client.complete_service_order("RENT-1001", &complete).await?;
     /// println!("{:?}", order.collection);
     /// # Ok(()) }

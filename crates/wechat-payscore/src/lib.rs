@@ -21,6 +21,10 @@ pub use requests::{
     CreateServiceOrder, DirectComplete, MerchantBill, ModifyServiceOrder, OrderAck, PaymentMessage,
     PermissionsRequest, PermissionsToken, SyncDetail, SyncServiceOrder,
 };
+/// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
+/// money, secrets, clocks and test helpers are reachable as `core::…`.
+pub use tixpay_core as core;
+pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::{
     AuthorizationState, Collection, CollectionDetail, CollectionState, Device, Location, PaidType,
     PostDiscount, PostPayment, RiskFund, RiskFundName, ServiceOrder, State, StateDescription,

@@ -2,11 +2,11 @@
 //! path parameters are never part of a body.
 
 use serde::{Deserialize, Serialize};
-use tixpay_core::Error;
+use tixpay_core::{Error, Fen};
 
 use crate::types::{
     AuthorizationState, Device, Location, PostDiscount, PostPayment, RiskFund, TimeRange,
-    check_discounts, check_len, check_payments, check_required, check_total,
+    check_amount, check_discounts, check_len, check_payments, check_required, check_total,
 };
 
 fn check_notify_url(url: &str) -> Result<(), Error> {
@@ -28,10 +28,10 @@ fn check_notify_url(url: &str) -> Result<(), Error> {
 /// let order = CreateServiceOrder::new(
 ///     "RENT-1001", "wxd678efh567hg6787", "500001", "景区电瓶车租借",
 ///     TimeRange::starting(TimePoint::OnAccept),
-///     RiskFund { name: RiskFundName::Deposit, amount: 20_000, description: Some("押金".into()) },
+///     RiskFund { name: RiskFundName::Deposit, amount: Fen::new(20_000), description: Some("押金".into()) },
 ///     "https://reseller.example/payscore/notify",
 /// )
-/// .post_payment(PostPayment::new("租车费", 3_000))
+/// .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
 /// .need_user_confirm(true);
 /// assert!(serde_json::to_string(&order).unwrap().contains("\"out_order_no\":\"RENT-1001\""));
 /// ```
@@ -186,6 +186,13 @@ impl CreateServiceOrder {
             self.risk_fund.description.as_deref(),
             30,
         )?;
+        if self.risk_fund.amount.is_zero() {
+            return Err(Error::invalid_request(
+                "risk_fund.amount",
+                "must be above zero (at most the service's risk cap)",
+            ));
+        }
+        check_amount("risk_fund.amount", self.risk_fund.amount)?;
         check_len("attach", self.attach.as_deref(), 256)?;
         check_notify_url(&self.notify_url)
     }
@@ -223,7 +230,7 @@ pub struct ModifyServiceOrder {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_discounts: Vec<PostDiscount>,
     /// `total_amount` = Σ payments − Σ discounts.
-    pub total_amount: u64,
+    pub total_amount: Fen,
     /// `reason` (≤ 50 characters).
     pub reason: String,
     /// `device`.
@@ -250,12 +257,12 @@ impl ModifyServiceOrder {
 /// ```
 /// use tixpay_wechat_payscore::{CompleteServiceOrder, PostDiscount, PostPayment};
 ///
-/// let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", 2_500)
-///     .post_payment(PostPayment::new("租车费", 3_000))
-///     .post_discount(PostDiscount::new("会员优惠", 500));
+/// let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(2_500))
+///     .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
+///     .post_discount(PostDiscount::new("会员优惠", Fen::new(500)));
 /// assert!(complete.check().is_ok());
-/// assert!(CompleteServiceOrder::new("wx", "1", 3_000).post_payment(PostPayment::new("租车费", 3_000))
-///     .post_discount(PostDiscount::new("会员优惠", 500)).check().is_err());
+/// assert!(CompleteServiceOrder::new("wx", "1", Fen::new(3_000)).post_payment(PostPayment::new("租车费", Fen::new(3_000)))
+///     .post_discount(PostDiscount::new("会员优惠", Fen::new(500))).check().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompleteServiceOrder {
@@ -269,7 +276,7 @@ pub struct CompleteServiceOrder {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_discounts: Vec<PostDiscount>,
     /// `total_amount` = Σ payments − Σ discounts.
-    pub total_amount: u64,
+    pub total_amount: Fen,
     /// `time_range`: the actual service time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_range: Option<TimeRange>,
@@ -289,7 +296,7 @@ pub struct CompleteServiceOrder {
 
 impl CompleteServiceOrder {
     /// Completes with a total of `total_amount` fen (add the payments and discounts).
-    pub fn new(appid: impl Into<String>, service_id: impl Into<String>, total_amount: u64) -> Self {
+    pub fn new(appid: impl Into<String>, service_id: impl Into<String>, total_amount: Fen) -> Self {
         Self {
             appid: appid.into(),
             service_id: service_id.into(),
@@ -448,7 +455,7 @@ pub struct DirectComplete {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// `total_amount`.
-    pub total_amount: u64,
+    pub total_amount: Fen,
     /// `profit_sharing`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
@@ -580,7 +587,7 @@ pub struct PaymentMessage {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_discounts: Vec<PostDiscount>,
     /// `total_amount`.
-    pub total_amount: u64,
+    pub total_amount: Fen,
     /// `prepaid_time` (`yyyyMMdd`).
     pub prepaid_time: String,
 }

@@ -1,7 +1,7 @@
 //! PayScore's shared objects and enumerations (spec §1.2, §1.4).
 
 use serde::{Deserialize, Serialize};
-use tixpay_core::Error;
+use tixpay_core::{Error, Fen};
 
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal,)* }) => {
@@ -126,7 +126,7 @@ pub struct PostPayment {
     pub name: String,
     /// `amount` in fen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<u64>,
+    pub amount: Option<Fen>,
     /// `description` (≤ 30 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -137,7 +137,7 @@ pub struct PostPayment {
 
 impl PostPayment {
     /// A charge of `amount` fen named `name`.
-    pub fn new(name: impl Into<String>, amount: u64) -> Self {
+    pub fn new(name: impl Into<String>, amount: Fen) -> Self {
         Self {
             name: name.into(),
             amount: Some(amount),
@@ -170,7 +170,7 @@ pub struct PostDiscount {
     pub description: Option<String>,
     /// `amount` in fen (required on complete; create's schema has none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<u64>,
+    pub amount: Option<Fen>,
     /// `count`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
@@ -178,7 +178,7 @@ pub struct PostDiscount {
 
 impl PostDiscount {
     /// A discount of `amount` fen named `name`.
-    pub fn new(name: impl Into<String>, amount: u64) -> Self {
+    pub fn new(name: impl Into<String>, amount: Fen) -> Self {
         Self {
             name: name.into(),
             amount: Some(amount),
@@ -345,7 +345,7 @@ pub struct RiskFund {
     /// `name`.
     pub name: RiskFundName,
     /// `amount` in fen (at most the service's risk cap).
-    pub amount: u64,
+    pub amount: Fen,
     /// `description` (≤ 30 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -372,13 +372,13 @@ pub struct Collection {
     pub state: CollectionState,
     /// `total_amount`.
     #[serde(default)]
-    pub total_amount: Option<u64>,
+    pub total_amount: Option<Fen>,
     /// `paying_amount`.
     #[serde(default)]
-    pub paying_amount: Option<u64>,
+    pub paying_amount: Option<Fen>,
     /// `paid_amount`.
     #[serde(default)]
-    pub paid_amount: Option<u64>,
+    pub paid_amount: Option<Fen>,
     /// `details`.
     #[serde(default)]
     pub details: Vec<CollectionDetail>,
@@ -395,7 +395,7 @@ pub struct CollectionDetail {
     pub seq: Option<u32>,
     /// `amount`.
     #[serde(default)]
-    pub amount: Option<u64>,
+    pub amount: Option<Fen>,
     /// `paid_type`.
     #[serde(default)]
     pub paid_type: Option<PaidType>,
@@ -446,7 +446,7 @@ pub struct ServiceOrder {
     pub risk_fund: Option<RiskFund>,
     /// `total_amount`.
     #[serde(default)]
-    pub total_amount: Option<u64>,
+    pub total_amount: Option<Fen>,
     /// `need_collection`.
     #[serde(default)]
     pub need_collection: Option<bool>,
@@ -499,6 +499,20 @@ pub(crate) fn check_required(field: &str, value: &str, max: usize) -> Result<(),
     check_len(field, Some(value), max)
 }
 
+/// WeChat Pay's amounts are `int64` fen: nothing larger is ever sent.
+pub(crate) const MAX_AMOUNT: Fen = Fen::new(i64::MAX as u64);
+
+/// Refuses an amount beyond [`MAX_AMOUNT`].
+pub(crate) fn check_amount(field: &str, amount: Fen) -> Result<(), Error> {
+    if amount > MAX_AMOUNT {
+        return Err(Error::invalid_request(
+            field,
+            format!("{amount} fen is beyond WeChat Pay's int64 amounts"),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_payments(payments: &[PostPayment], require_amount: bool) -> Result<(), Error> {
     if payments.len() > 100 {
         return Err(Error::invalid_request("post_payments", "at most 100 items"));
@@ -511,6 +525,9 @@ pub(crate) fn check_payments(payments: &[PostPayment], require_amount: bool) -> 
                 "post_payments.amount",
                 "is required here",
             ));
+        }
+        if let Some(amount) = p.amount {
+            check_amount("post_payments.amount", amount)?;
         }
     }
     Ok(())
@@ -532,6 +549,9 @@ pub(crate) fn check_discounts(
                 "is required here",
             ));
         }
+        if let Some(amount) = d.amount {
+            check_amount("post_discounts.amount", amount)?;
+        }
     }
     Ok(())
 }
@@ -541,13 +561,17 @@ pub(crate) fn check_discounts(
 pub(crate) fn check_total(
     payments: &[PostPayment],
     discounts: &[PostDiscount],
-    total: u64,
+    total: Fen,
 ) -> Result<(), Error> {
-    fn sum(mut amounts: impl Iterator<Item = u64>, field: &str) -> Result<u64, Error> {
-        amounts.try_fold(0u64, u64::checked_add).ok_or_else(|| {
-            Error::invalid_request(field, "the amounts add up beyond any real total")
-        })
+    fn sum(mut amounts: impl Iterator<Item = Fen>, field: &str) -> Result<Fen, Error> {
+        amounts
+            .try_fold(Fen::ZERO, Fen::checked_add)
+            .filter(|sum| *sum <= MAX_AMOUNT)
+            .ok_or_else(|| {
+                Error::invalid_request(field, "the amounts add up beyond any real total")
+            })
     }
+    check_amount("total_amount", total)?;
     let paid = sum(payments.iter().filter_map(|p| p.amount), "post_payments")?;
     let off = sum(discounts.iter().filter_map(|d| d.amount), "post_discounts")?;
     let expected = paid.checked_sub(off).ok_or_else(|| {
@@ -608,20 +632,34 @@ mod tests {
 
     #[test]
     fn totals() {
-        let p = [PostPayment::new("租借", 3000), PostPayment::new("押金", 0)];
-        let d = [PostDiscount::new("新人", 500)];
-        assert!(check_total(&p, &d, 2500).is_ok());
-        assert!(check_total(&p, &d, 3000).is_err());
-        assert!(check_total(&p, &[PostDiscount::new("x", 4000)], 0).is_err());
+        let p = [
+            PostPayment::new("租借", Fen::new(3000)),
+            PostPayment::new("押金", Fen::new(0)),
+        ];
+        let d = [PostDiscount::new("新人", Fen::new(500))];
+        assert!(check_total(&p, &d, Fen::new(2500)).is_ok());
+        assert!(check_total(&p, &d, Fen::new(3000)).is_err());
+        assert!(check_total(&p, &[PostDiscount::new("x", Fen::new(4000))], Fen::ZERO).is_err());
         assert!(
             check_total(
-                &[PostPayment::new("a", u64::MAX), PostPayment::new("b", 1)],
+                &[
+                    PostPayment::new("a", Fen::new(u64::MAX)),
+                    PostPayment::new("b", Fen::new(1))
+                ],
                 &[],
-                u64::MAX
+                Fen::new(u64::MAX)
             )
             .is_err()
         );
-        let err = check_total(&p, &d, 1).unwrap_err().to_string();
+        // WeChat Pay's amounts are int64: one past i64::MAX is refused even when it adds up.
+        let beyond = Fen::new(i64::MAX as u64 + 1);
+        assert!(check_total(&[PostPayment::new("a", beyond)], &[], beyond).is_err());
+        let at_max = MAX_AMOUNT;
+        assert!(check_total(&[PostPayment::new("a", at_max)], &[], at_max).is_ok());
+        assert!(check_payments(&[PostPayment::new("a", beyond)], true).is_err());
+        assert!(check_payments(&[PostPayment::new("a", at_max)], true).is_ok());
+        assert!(check_discounts(&[PostDiscount::new("a", beyond)], true).is_err());
+        let err = check_total(&p, &d, Fen::new(1)).unwrap_err().to_string();
         assert!(err.contains("3000 − 500 = 2500"), "{err}");
     }
 

@@ -158,13 +158,13 @@ fn create_request() -> CreateServiceOrder {
             .ending(TimePoint::parse("20091225121010").unwrap()),
         RiskFund {
             name: RiskFundName::Deposit,
-            amount: 10_000,
+            amount: Fen::new(10_000),
             description: None,
         },
         "https://api.test.com",
     )
     .post_payment(
-        PostPayment::new("就餐费用", 40_000)
+        PostPayment::new("就餐费用", Fen::new(40_000))
             .description("就餐人均100元")
             .count(4),
     )
@@ -257,16 +257,16 @@ async fn order_actions() {
     let modify = ModifyServiceOrder {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
-        post_payments: vec![PostPayment::new("就餐费用", 30_000)],
+        post_payments: vec![PostPayment::new("就餐费用", Fen::new(30_000))],
         post_discounts: vec![],
-        total_amount: 30_000,
+        total_amount: Fen::new(30_000),
         reason: "用户投诉".into(),
         device: None,
     };
     c.modify_service_order(no, &modify).await.unwrap();
-    let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", 35_000)
-        .post_payment(PostPayment::new("就餐费用", 40_000))
-        .post_discount(PostDiscount::new("满减", 5_000));
+    let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(35_000))
+        .post_payment(PostPayment::new("就餐费用", Fen::new(40_000)))
+        .post_discount(PostDiscount::new("满减", Fen::new(5_000)));
     c.complete_service_order(no, &complete).await.unwrap();
     c.pay_service_order(no, "wxd678efh567hg6787", "500001")
         .await
@@ -279,9 +279,9 @@ async fn order_actions() {
     .unwrap();
     let message = PaymentMessage {
         service_id: "500001".into(),
-        post_payments: vec![PostPayment::new("就餐费用", 40_000)],
+        post_payments: vec![PostPayment::new("就餐费用", Fen::new(40_000))],
         post_discounts: vec![],
-        total_amount: 40_000,
+        total_amount: Fen::new(40_000),
         prepaid_time: "20231218".into(),
     };
     c.send_pending_message(no, &message).await.unwrap();
@@ -350,14 +350,14 @@ async fn direct_complete_permissions_risk_bill() {
         appid: "wx1".into(),
         service_id: "500001".into(),
         service_introduction: None,
-        post_payments: vec![PostPayment::new("租借", 100)],
+        post_payments: vec![PostPayment::new("租借", Fen::new(100))],
         post_discounts: vec![],
         time_range: TimeRange::starting(TimePoint::parse("20240101").unwrap()),
         location: None,
         attach: None,
         notify_url: None,
         openid: None,
-        total_amount: 100,
+        total_amount: Fen::new(100),
         profit_sharing: None,
         goods_tag: None,
     };
@@ -588,8 +588,8 @@ async fn invalid_requests_are_not_sent() {
         .await
         .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::InvalidRequest { .. }));
-    let bad_total =
-        CompleteServiceOrder::new("wx1", "500001", 999).post_payment(PostPayment::new("x", 100));
+    let bad_total = CompleteServiceOrder::new("wx1", "500001", Fen::new(999))
+        .post_payment(PostPayment::new("x", Fen::new(100)));
     assert!(c.complete_service_order("N1", &bad_total).await.is_err());
     let mut bad_url = create_request();
     bad_url.notify_url = "http://insecure.example/n?x=1".into();
@@ -668,12 +668,12 @@ async fn dot_segments_and_overflowing_totals_are_refused() {
         reason: "r".into(),
     };
     assert!(c.cancel_service_order("..", &cancel).await.is_err());
-    let huge = CompleteServiceOrder::new("wx1", "500001", u64::MAX)
-        .post_payment(PostPayment::new("a", u64::MAX))
-        .post_payment(PostPayment::new("b", 1));
+    let huge = CompleteServiceOrder::new("wx1", "500001", Fen::new(u64::MAX))
+        .post_payment(PostPayment::new("a", Fen::new(u64::MAX)))
+        .post_payment(PostPayment::new("b", Fen::new(1)));
     assert!(c.complete_service_order("N1", &huge).await.is_err());
     let with_amount =
-        create_request().post_discount(PostDiscount::new("满减", 100).description("x"));
+        create_request().post_discount(PostDiscount::new("满减", Fen::new(100)).description("x"));
     assert!(c.create_service_order(&with_amount).await.is_err());
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -792,8 +792,8 @@ async fn the_backup_host_is_tried_when_the_main_one_cannot_be_reached() {
 const OTHER_ORDER_NO: &str = "OTHER-ORDER-1";
 
 fn complete_request() -> CompleteServiceOrder {
-    CompleteServiceOrder::new("wxd678efh567hg6787", "500001", 40_000)
-        .post_payment(PostPayment::new("就餐费用", 40_000))
+    CompleteServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(40_000))
+        .post_payment(PostPayment::new("就餐费用", Fen::new(40_000)))
 }
 
 async fn answer_always(server: &MockServer, reply: ResponseTemplate) {

@@ -75,12 +75,12 @@ fn rental(no: &str, notify: &str) -> CreateServiceOrder {
         TimeRange::starting(TimePoint::OnAccept),
         RiskFund {
             name: RiskFundName::Deposit,
-            amount: 20_000,
+            amount: Fen::new(20_000),
             description: Some("押金".into()),
         },
         notify,
     )
-    .post_payment(PostPayment::new("租车费", 3_000))
+    .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +96,11 @@ async fn create_confirm_complete_pay_callback() {
     let again = client.create_service_order(&order).await.unwrap();
     assert_eq!(again.order_id, created.order_id);
     let changed = client
-        .create_service_order(&order.clone().post_payment(PostPayment::new("额外", 1)))
+        .create_service_order(
+            &order
+                .clone()
+                .post_payment(PostPayment::new("额外", Fen::new(1))),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -127,9 +131,10 @@ async fn create_confirm_complete_pay_callback() {
         Some(StateDescription::UserConfirm)
     );
 
-    let complete = CompleteServiceOrder::new(sandbox.appid(), sandbox.service_id(), 2_500)
-        .post_payment(PostPayment::new("租车费", 3_000))
-        .post_discount(PostDiscount::new("会员优惠", 500));
+    let complete =
+        CompleteServiceOrder::new(sandbox.appid(), sandbox.service_id(), Fen::new(2_500))
+            .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
+            .post_discount(PostDiscount::new("会员优惠", Fen::new(500)));
     let completed = client.complete_service_order(no, &complete).await.unwrap();
     assert_eq!(
         completed.state_description,
@@ -177,7 +182,7 @@ async fn create_confirm_complete_pay_callback() {
     assert_eq!(paid.state, Some(State::Done));
     let collection = paid.collection.as_ref().unwrap();
     assert_eq!(collection.state, CollectionState::UserPaid);
-    assert_eq!(collection.paid_amount, Some(2_500));
+    assert_eq!(collection.paid_amount, Some(Fen::new(2_500)));
     assert!(collection.details[0].transaction_id.is_some());
 }
 
@@ -224,8 +229,8 @@ async fn cancel_in_created_state_and_expiry() {
         .create_service_order(&rental("C-2", "https://n.invalid/cb"))
         .await
         .unwrap();
-    let complete = CompleteServiceOrder::new(sandbox.appid(), sandbox.service_id(), 100)
-        .post_payment(PostPayment::new("x", 100));
+    let complete = CompleteServiceOrder::new(sandbox.appid(), sandbox.service_id(), Fen::new(100))
+        .post_payment(PostPayment::new("x", Fen::new(100)));
     assert!(
         client
             .complete_service_order("C-2", &complete)
@@ -254,13 +259,14 @@ async fn modify_only_lowers_and_messages_once() {
         .await
         .unwrap();
     sandbox.user_confirms("M-1").unwrap();
-    let complete = CompleteServiceOrder::new(sandbox.appid(), sandbox.service_id(), 3_000)
-        .post_payment(PostPayment::new("租车费", 3_000));
+    let complete =
+        CompleteServiceOrder::new(sandbox.appid(), sandbox.service_id(), Fen::new(3_000))
+            .post_payment(PostPayment::new("租车费", Fen::new(3_000)));
     client
         .complete_service_order("M-1", &complete)
         .await
         .unwrap();
-    let modify = |total: u64| ModifyServiceOrder {
+    let modify = |total: Fen| ModifyServiceOrder {
         appid: sandbox.appid().into(),
         service_id: sandbox.service_id().into(),
         post_payments: vec![PostPayment::new("租车费", total)],
@@ -271,20 +277,20 @@ async fn modify_only_lowers_and_messages_once() {
     };
     assert!(
         client
-            .modify_service_order("M-1", &modify(3_500))
+            .modify_service_order("M-1", &modify(Fen::new(3_500)))
             .await
             .is_err()
     );
     let lowered = client
-        .modify_service_order("M-1", &modify(2_000))
+        .modify_service_order("M-1", &modify(Fen::new(2_000)))
         .await
         .unwrap();
-    assert_eq!(lowered.total_amount, Some(2_000));
+    assert_eq!(lowered.total_amount, Some(Fen::new(2_000)));
     let message = PaymentMessage {
         service_id: sandbox.service_id().into(),
-        post_payments: vec![PostPayment::new("租车费", 2_000)],
+        post_payments: vec![PostPayment::new("租车费", Fen::new(2_000))],
         post_discounts: vec![],
-        total_amount: 2_000,
+        total_amount: Fen::new(2_000),
         prepaid_time: "20240101".into(),
     };
     client.send_pending_message("M-1", &message).await.unwrap();

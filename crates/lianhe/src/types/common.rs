@@ -1,139 +1,13 @@
-//! Values shared by several methods: money, statuses, vouchers, visitors.
+//! Values shared by several methods: statuses, vouchers, visitors. Fen is
+//! [`tixpay_core::Fen`], written as yuan by [`tixpay_core::money::yuan_json`].
 
 use std::fmt;
 
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use tixpay_core::json::lenient;
-
-/// An amount of money in yuan with two decimals on the wire (`sellPrice` 元), held exactly
-/// as integer fen.
-///
-/// ```
-/// use tixpay_lianhe::Money;
-///
-/// let price = Money::from_yuan_str("99.90")?;
-/// assert_eq!(price.fen(), 9990);
-/// assert_eq!(price.to_string(), "99.90");
-/// assert_eq!(serde_json::to_string(&price).unwrap(), "99.9");
-/// assert_eq!(serde_json::to_string(&Money::from_fen(7)).unwrap(), "0.07");
-/// # Ok::<(), tixpay_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Money(i64);
-
-impl Money {
-    /// `fen` 分 (hundredths of a yuan).
-    pub const fn from_fen(fen: i64) -> Self {
-        Self(fen)
-    }
-
-    /// Whole yuan.
-    pub const fn from_yuan(yuan: i64) -> Self {
-        Self(yuan.saturating_mul(100))
-    }
-
-    /// Parses `"12"`, `"12.5"` or `"12.50"`; more than two decimals, signs other than a
-    /// leading `-`, or anything else is an error.
-    pub fn from_yuan_str(text: &str) -> Result<Self, tixpay_core::Error> {
-        parse_yuan(text).ok_or_else(|| {
-            tixpay_core::Error::invalid_request(
-                "sellPrice",
-                format!("`{text}` is not an amount in yuan with at most two decimals"),
-            )
-        })
-    }
-
-    /// The amount in fen.
-    pub const fn fen(self) -> i64 {
-        self.0
-    }
-
-    /// Whether the amount is above zero.
-    pub const fn is_positive(self) -> bool {
-        self.0 > 0
-    }
-}
-
-fn parse_yuan(text: &str) -> Option<Money> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty()
-        || whole.len() > 15
-        || frac.len() > 2
-        || (digits.contains('.') && frac.is_empty())
-        || !whole
-            .bytes()
-            .chain(frac.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().ok()? * 10,
-        _ => frac.parse().ok()?,
-    };
-    let fen = whole.checked_mul(100)?.checked_add(frac)?;
-    Some(Money(if negative { -fen } else { fen }))
-}
-
-impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
-    }
-}
-
-impl Serialize for Money {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // Whole yuan go out as integers (`100`). Otherwise fen / 100 is correctly rounded,
-        // and serde_json prints the shortest decimal that reads back as the same double: at
-        // most two decimals, never `0.30000000000000004`. A test checks every amount up to
-        // 1 000 000 fen.
-        if self.0 % 100 == 0 {
-            serializer.serialize_i64(self.0 / 100)
-        } else {
-            serializer.serialize_f64(self.0 as f64 / 100.0)
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Money {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    return i
-                        .checked_mul(100)
-                        .map(Money)
-                        .ok_or_else(|| de::Error::custom("amount out of range"));
-                }
-                // Prices with more than two decimals are rounded to the nearest fen.
-                let f = n
-                    .as_f64()
-                    .ok_or_else(|| de::Error::custom("amount out of range"))?;
-                let fen = (f * 100.0).round();
-                if !fen.is_finite() || fen.abs() > 9.0e15 {
-                    return Err(de::Error::custom("amount out of range"));
-                }
-                Ok(Money(fen as i64))
-            }
-            serde_json::Value::String(s) => parse_yuan(s.trim())
-                .ok_or_else(|| de::Error::custom(format!("`{s}` is not an amount in yuan"))),
-            other => Err(de::Error::custom(format!(
-                "expected an amount, got {other}"
-            ))),
-        }
-    }
-}
 
 /// 订单状态 `orderStatus`, kept as the provider's number.
 ///
@@ -327,46 +201,6 @@ impl From<Vec<Visitor>> for Visitors {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_serializes_without_float_artefacts() {
-        for fen in 0..=1_000_000i64 {
-            let json = serde_json::to_string(&Money::from_fen(fen)).unwrap();
-            let expected = Money::from_fen(fen).to_string();
-            let expected = expected.trim_end_matches('0').trim_end_matches('.');
-            assert_eq!(json, expected, "fen {fen}");
-        }
-    }
-
-    #[test]
-    fn money_parsing() {
-        assert_eq!(parse_yuan("12"), Some(Money(1200)));
-        assert_eq!(parse_yuan("12.5"), Some(Money(1250)));
-        assert_eq!(parse_yuan("0.07"), Some(Money(7)));
-        assert_eq!(parse_yuan("-1.50"), Some(Money(-150)));
-        for bad in [
-            "",
-            ".5",
-            "1.",
-            "1.234",
-            "1,5",
-            "+1",
-            "1e3",
-            "١٢",
-            "9999999999999999",
-        ] {
-            assert_eq!(parse_yuan(bad), None, "{bad}");
-        }
-        let m: Money = serde_json::from_str("1.15").unwrap();
-        assert_eq!(m.fen(), 115);
-        let m: Money = serde_json::from_str("\"0.5\"").unwrap();
-        assert_eq!(m.fen(), 50);
-        let m: Money = serde_json::from_str("3").unwrap();
-        assert_eq!(m.fen(), 300);
-        assert!(serde_json::from_str::<Money>("true").is_err());
-        assert!(serde_json::from_str::<Money>("1e300").is_err());
-        assert_eq!(Money::from_fen(-5).to_string(), "-0.05");
-    }
 
     #[test]
     fn visitors_keep_their_shape() {

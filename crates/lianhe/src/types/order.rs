@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 use tixpay_core::Error;
 
-use super::common::{Money, OrderStatus, RefundStatus, Visitors, VoucherType, lenient};
+use tixpay_core::Fen;
+use tixpay_core::money::yuan_json;
+
+use super::common::{OrderStatus, RefundStatus, Visitors, VoucherType, lenient};
 use super::product::{Product, TeamType};
 
 /// Who sends the voucher SMS (`smsfrom`).
@@ -34,10 +37,28 @@ fn required(field: &str, value: &str) -> Result<(), Error> {
     }
 }
 
+/// A price must be above zero and within what Lianhe's double-based parser reads exactly.
+fn check_price(price: Fen) -> Result<(), Error> {
+    if price.is_zero() {
+        return Err(Error::invalid_request("sellPrice", "must be above zero"));
+    }
+    if price > yuan_json::MAX {
+        return Err(Error::invalid_request(
+            "sellPrice",
+            format!(
+                "{} yuan is more than a JSON number carries exactly (at most {})",
+                price.to_yuan_string(),
+                yuan_json::MAX.to_yuan_string()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_order_fields(
     order_id: &str,
     deal_id: &str,
-    sell_price: Money,
+    sell_price: Fen,
     quantity: u32,
     travel_date: Option<&str>,
     team_type: Option<&TeamType>,
@@ -45,9 +66,7 @@ fn check_order_fields(
 ) -> Result<(), Error> {
     required("orderId", order_id)?;
     required("LHDealId", deal_id)?;
-    if !sell_price.is_positive() {
-        return Err(Error::invalid_request("sellPrice", "must be above zero"));
-    }
+    check_price(sell_price)?;
     if quantity == 0 {
         return Err(Error::invalid_request("quantity", "must be at least 1"));
     }
@@ -102,9 +121,9 @@ macro_rules! order_setters {
 /// `newOrder` (【推荐】新订单): create and pay in one call.
 ///
 /// ```
-/// use tixpay_lianhe::{Money, NewOrder, Visitor};
+/// use tixpay_lianhe::{Fen, NewOrder, Visitor};
 ///
-/// let order = NewOrder::new("T20240101001", "852", Money::from_yuan(100), 3, Visitor::new("张三", "13800000000"))
+/// let order = NewOrder::new("T20240101001", "852", Fen::new(10_000), 3, Visitor::new("张三", "13800000000"))
 ///     .pay_id("PAY-7781")
 ///     .travel_date("2024-05-01");
 /// let json = serde_json::to_value(&order).unwrap();
@@ -123,8 +142,8 @@ pub struct NewOrder {
     #[serde(rename = "LHDealId")]
     pub deal_id: String,
     /// `sellPrice`: unit price in yuan.
-    #[serde(rename = "sellPrice")]
-    pub sell_price: Money,
+    #[serde(rename = "sellPrice", with = "yuan_json")]
+    pub sell_price: Fen,
     /// `quantity`.
     pub quantity: u32,
     /// `travelDate` (`yyyy-MM-dd`).
@@ -144,7 +163,7 @@ impl NewOrder {
     pub fn new(
         order_id: impl Into<String>,
         deal_id: impl Into<String>,
-        sell_price: Money,
+        sell_price: Fen,
         quantity: u32,
         visitor: impl Into<Visitors>,
     ) -> Self {
@@ -201,8 +220,8 @@ pub struct CreateOrder {
     #[serde(rename = "LHDealId")]
     pub deal_id: String,
     /// `sellPrice`: unit price in yuan.
-    #[serde(rename = "sellPrice")]
-    pub sell_price: Money,
+    #[serde(rename = "sellPrice", with = "yuan_json")]
+    pub sell_price: Fen,
     /// `quantity`.
     pub quantity: u32,
     /// `travelDate` (`yyyy-MM-dd`).
@@ -219,7 +238,7 @@ impl CreateOrder {
     pub fn new(
         order_id: impl Into<String>,
         deal_id: impl Into<String>,
-        sell_price: Money,
+        sell_price: Fen,
         quantity: u32,
         visitor: impl Into<Visitors>,
     ) -> Self {
@@ -265,8 +284,8 @@ pub struct PayOrder {
     #[serde(rename = "LHDealId")]
     pub deal_id: String,
     /// `sellPrice`.
-    #[serde(rename = "sellPrice")]
-    pub sell_price: Money,
+    #[serde(rename = "sellPrice", with = "yuan_json")]
+    pub sell_price: Fen,
     /// `quantity`.
     pub quantity: u32,
     /// `travelDate`.
@@ -459,8 +478,12 @@ pub struct CancelOrder {
     /// `quantity`: how many tickets to refund.
     pub quantity: u32,
     /// `sellPrice`: in the documents' demo but not in their field list; sent only if set.
-    #[serde(rename = "sellPrice", skip_serializing_if = "Option::is_none")]
-    pub sell_price: Option<Money>,
+    #[serde(
+        rename = "sellPrice",
+        with = "yuan_json::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sell_price: Option<Fen>,
     #[serde(skip)]
     whole_order_quantity: Option<u32>,
 }
@@ -487,7 +510,7 @@ impl CancelOrder {
 
     /// Sets `sellPrice` (as the documents' demo does).
     #[must_use]
-    pub fn sell_price(mut self, price: Money) -> Self {
+    pub fn sell_price(mut self, price: Fen) -> Self {
         self.sell_price = Some(price);
         self
     }
@@ -531,6 +554,9 @@ impl CancelOrder {
         }
         if self.quantity == 0 {
             return Err(Error::invalid_request("quantity", "must be at least 1"));
+        }
+        if let Some(price) = self.sell_price {
+            check_price(price)?;
         }
         if let Some(whole) = self.whole_order_quantity.filter(|w| *w != self.quantity) {
             return Err(Error::invalid_request(
@@ -641,7 +667,7 @@ mod tests {
     use crate::Visitor;
 
     fn order() -> NewOrder {
-        NewOrder::new("T1", "852", Money::from_yuan(10), 1, Visitor::new("a", "1"))
+        NewOrder::new("T1", "852", Fen::new(1000), 1, Visitor::new("a", "1"))
     }
 
     #[test]
@@ -651,7 +677,7 @@ mod tests {
         o.quantity = 0;
         assert!(o.validate().is_err());
         let mut o = order();
-        o.sell_price = Money::from_fen(0);
+        o.sell_price = Fen::new(0);
         assert!(o.validate().is_err());
         assert!(order().travel_date("2024-02-30").validate().is_err());
         assert!(order().travel_date("2024-2-3").validate().is_err());

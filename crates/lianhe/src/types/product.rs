@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{Money, lenient};
+use tixpay_core::Fen;
+use tixpay_core::money::yuan_json;
+
+use super::common::lenient;
 
 /// 产品类型 `teamType`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -122,16 +125,27 @@ pub struct Product {
     /// `marketPrice` 市场价 (元).
     #[serde(
         rename = "marketPrice",
+        with = "yuan_json::option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub market_price: Option<Money>,
+    pub market_price: Option<Fen>,
     /// `sellPrice` 售价 (元): what orders must send as `sellPrice`.
-    #[serde(rename = "sellPrice", default, skip_serializing_if = "Option::is_none")]
-    pub sell_price: Option<Money>,
+    #[serde(
+        rename = "sellPrice",
+        with = "yuan_json::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sell_price: Option<Fen>,
     /// `buyPrice` 结算价 (元).
-    #[serde(rename = "buyPrice", default, skip_serializing_if = "Option::is_none")]
-    pub buy_price: Option<Money>,
+    #[serde(
+        rename = "buyPrice",
+        with = "yuan_json::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub buy_price: Option<Fen>,
     /// `stock` 库存.
     #[serde(
         default,
@@ -341,7 +355,7 @@ mod tests {
         assert_eq!(p.supplier_id.as_deref(), Some("12"));
         assert!(p.requires_travel_date());
         assert!(p.is_full_refund_only());
-        assert_eq!(p.sell_price, Some(Money::from_fen(100)));
+        assert_eq!(p.sell_price, Some(Fen::new(100)));
         assert_eq!(p.stock, Some(990));
         assert_eq!(p.extra["brandNew"], "kept");
         assert_eq!(p.refund_rule.unwrap()["minutes"], 30);
