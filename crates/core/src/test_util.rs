@@ -153,3 +153,77 @@ impl crate::NonceSource for FailingNonce {
         }))
     }
 }
+
+/// Panics unless every Rust example in `readme` names no tixpay crate other than
+/// `crate_name` (`"tixpay_leshua"`): what a user with only that crate in `Cargo.toml`
+/// can compile. Provider crates call it on their README, whose examples are also doctests.
+///
+/// ```
+/// tixpay_core::test_util::assert_readme_stands_alone(
+///     "```rust\nuse tixpay_leshua::Fen;\n```\n```toml\ntixpay-core = \"0.1\"\n```\n",
+///     "tixpay_leshua",
+/// );
+/// ```
+pub fn assert_readme_stands_alone(readme: &str, crate_name: &str) {
+    let mut in_rust = false;
+    let mut in_block = false;
+    for (number, line) in readme.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if let Some(info) = trimmed.strip_prefix("```") {
+            if in_block {
+                in_block = false;
+                in_rust = false;
+            } else {
+                in_block = true;
+                let lang = info.split(',').next().unwrap_or("").trim();
+                in_rust = lang.is_empty() || lang == "rust" || lang.starts_with("rust");
+            }
+            continue;
+        }
+        if !in_rust {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("tixpay_") {
+            let tail = rest.get(at..).unwrap_or("");
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = tail.get(..end).unwrap_or(tail);
+            assert!(
+                name == crate_name,
+                "README line {}: `{name}` is not a dependency of a user of {crate_name} alone: {line}",
+                number + 1
+            );
+            rest = tail.get(end..).unwrap_or("");
+        }
+    }
+}
+
+#[cfg(test)]
+mod readme_tests {
+    use super::assert_readme_stands_alone;
+
+    #[test]
+    #[should_panic(expected = "line 2: `tixpay_core`")]
+    fn another_tixpay_crate_in_an_example_is_refused() {
+        assert_readme_stands_alone("```\nuse tixpay_core::Fen;\n```\n", "tixpay_leshua");
+    }
+
+    #[test]
+    #[should_panic(expected = "`tixpay_core`")]
+    fn labelled_rust_blocks_are_checked() {
+        assert_readme_stands_alone(
+            "text\n```rust,no_run\nlet e: tixpay_core::Error;\n```\n",
+            "tixpay_lianhe",
+        );
+    }
+
+    #[test]
+    fn other_languages_and_prose_are_not_examples() {
+        assert_readme_stands_alone(
+            "`tixpay_core::Error` in prose\n```toml\ntixpay_core = 1\n```\n```rust\nuse tixpay_lianhe::Fen;\n```\n",
+            "tixpay_lianhe",
+        );
+    }
+}

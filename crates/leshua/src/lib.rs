@@ -25,3 +25,14 @@ pub use types::{
     BarcodePay, Fields, OrderRef, OrderReply, OrderStatus, PayMode, PayWay, Refund, RefundRef,
     RefundReply, UnifiedOrder,
 };
+
+#[cfg(test)]
+mod readme {
+    #[test]
+    fn examples_need_only_this_crate() {
+        tixpay_core::test_util::assert_readme_stands_alone(
+            include_str!("../README.md"),
+            "tixpay_leshua",
+        );
+    }
+}

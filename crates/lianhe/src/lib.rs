@@ -24,3 +24,14 @@ pub use error::{
 pub use tixpay_core as core;
 pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::*;
+
+#[cfg(test)]
+mod readme {
+    #[test]
+    fn examples_need_only_this_crate() {
+        tixpay_core::test_util::assert_readme_stands_alone(
+            include_str!("../README.md"),
+            "tixpay_lianhe",
+        );
+    }
+}

@@ -24,3 +24,14 @@ pub use types::{
     ProviderConfig, RefundParm, Ticket, TicketStatus,
 };
 pub use wire::{ARRAYS_NAMESPACE, XSI_NAMESPACE};
+
+#[cfg(test)]
+mod readme {
+    #[test]
+    fn examples_need_only_this_crate() {
+        tixpay_core::test_util::assert_readme_stands_alone(
+            include_str!("../README.md"),
+            "tixpay_ticket_hawk",
+        );
+    }
+}

@@ -465,7 +465,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: tixpay_wechat_payscore::Client) -> Result<(), tixpay_core::Error> {
-    /// use tixpay_wechat_payscore::{CompleteServiceOrder, PostDiscount, PostPayment};
+    /// use tixpay_wechat_payscore::{CompleteServiceOrder, Fen, PostDiscount, PostPayment};
     /// let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(2_500))
     ///     .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
     ///     .post_discount(PostDiscount::new("会员优惠", Fen::new(500)));

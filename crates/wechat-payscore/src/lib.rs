@@ -30,3 +30,14 @@ pub use types::{
     PostDiscount, PostPayment, RiskFund, RiskFundName, ServiceOrder, State, StateDescription,
     TimePoint, TimeRange,
 };
+
+#[cfg(test)]
+mod readme {
+    #[test]
+    fn examples_need_only_this_crate() {
+        tixpay_core::test_util::assert_readme_stands_alone(
+            include_str!("../README.md"),
+            "tixpay_wechat_payscore",
+        );
+    }
+}

@@ -23,7 +23,7 @@ fn check_notify_url(url: &str) -> Result<(), Error> {
 /// (1) `POST /v3/payscore/serviceorder`: create a service order.
 ///
 /// ```
-/// use tixpay_wechat_payscore::{CreateServiceOrder, PostPayment, RiskFund, RiskFundName, TimePoint, TimeRange};
+/// use tixpay_wechat_payscore::{CreateServiceOrder, Fen, PostPayment, RiskFund, RiskFundName, TimePoint, TimeRange};
 ///
 /// let order = CreateServiceOrder::new(
 ///     "RENT-1001", "wxd678efh567hg6787", "500001", "景区电瓶车租借",
@@ -255,7 +255,7 @@ impl ModifyServiceOrder {
 /// (5) `POST …/{out_order_no}/complete` body.
 ///
 /// ```
-/// use tixpay_wechat_payscore::{CompleteServiceOrder, PostDiscount, PostPayment};
+/// use tixpay_wechat_payscore::{CompleteServiceOrder, Fen, PostDiscount, PostPayment};
 ///
 /// let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(2_500))
 ///     .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
