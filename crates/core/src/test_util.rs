@@ -227,3 +227,23 @@ mod readme_tests {
         );
     }
 }
+
+/// Panics unless `value` survives storage as JSON unchanged: what a user storing replies
+/// and notifications relies on.
+///
+/// ```
+/// tixpay_core::test_util::assert_stores_as_json(&tixpay_core::Fen::new(2500));
+/// ```
+pub fn assert_stores_as_json<T>(value: &T)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let stored = match serde_json::to_string(value) {
+        Ok(stored) => stored,
+        Err(e) => panic!("{value:?} does not serialize: {e}"),
+    };
+    match serde_json::from_str::<T>(&stored) {
+        Ok(back) => assert_eq!(&back, value, "stored as {stored}"),
+        Err(e) => panic!("{stored} does not read back: {e}"),
+    }
+}

@@ -47,7 +47,8 @@ impl fmt::Debug for Client {
 }
 
 /// The reply of `query_userid`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserIdReply {
     /// `user_id`: the UnionPay 云闪付 user id.
     pub user_id: Option<String>,
@@ -56,7 +57,8 @@ pub struct UserIdReply {
 }
 
 /// The reply of `query_openid` (its page is not public; the fields are kept as sent).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OpenIdReply {
     /// `openid` (or `sub_openid`), when sent.
     pub openid: Option<String>,

@@ -56,7 +56,7 @@ pub fn parse_pay_time(text: &str) -> Option<i64> {
 }
 
 /// A verified notification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Notification {
     /// 支付结果通知.
@@ -98,7 +98,8 @@ impl Notification {
 }
 
 /// A payment result.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PaymentNotification {
     /// `status`.
     pub status: OrderStatus,
@@ -126,7 +127,8 @@ pub struct PaymentNotification {
 }
 
 /// A refund result.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RefundNotification {
     /// `status`: 10, 11 or 12.
     pub status: OrderStatus,

@@ -5,7 +5,8 @@ use std::fmt;
 use tixpay_core::{Error, Fen};
 
 /// A reply's or notification's fields, in document order, exactly as received.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Fields(pub(crate) Vec<(String, String)>);
 
 impl Fields {
@@ -75,6 +76,8 @@ impl PayWay {
         }
     }
 }
+
+tixpay_core::wire_text_serde!(PayWay, OrderStatus);
 
 /// 订单状态 `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -632,7 +635,8 @@ impl Refund {
 }
 
 /// The reply of `get_tdcode`, `upload_authcode`, `query_status` and `close_order`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OrderReply {
     /// `status`, when sent.
     pub status: Option<OrderStatus>,
@@ -675,7 +679,8 @@ impl OrderReply {
 }
 
 /// The reply of `unified_refund` and `unified_query_refund`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RefundReply {
     /// `status`: usually 10 (退款中) right after the request; query for the final state.
     pub status: Option<OrderStatus>,

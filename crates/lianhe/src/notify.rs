@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tixpay_core::{Clock, Error, SharedClock, SignatureSubject, SystemClock, datetime};
 
 use crate::auth::{NOTIFY_URI, Signer};
@@ -57,7 +57,7 @@ pub fn ack_response() -> http::Response<Bytes> {
 }
 
 /// A parsed notification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Notification {
     /// `snNotify`: tickets were redeemed at the gate.
@@ -106,7 +106,8 @@ impl Notification {
 }
 
 /// `snNotify` (销码通知).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Redemption {
     /// `code` (10000).
     pub code: i64,
@@ -129,7 +130,8 @@ pub struct Redemption {
 }
 
 /// `reNotify` (退款通知): the end of Lianhe's processing of a cancellation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RefundResult {
     /// `code`: 10000 when approved, 20000 when rejected ("退款审核已驳回").
     pub code: i64,

@@ -55,6 +55,7 @@ fn seed_sn_notify_sample() {
     assert_eq!(r.used_quantity, 1);
     assert_eq!(r.sn_codes, vec!["411258698456"]);
     assert_eq!(event.dedup_key(), "snNotify:15354:1");
+    tixpay_core::test_util::assert_stores_as_json(&event);
 }
 
 #[test]
@@ -96,6 +97,8 @@ fn re_notify_success_and_rejection() {
     assert_eq!(r.refund_status, Some(RefundStatus(4)));
     assert_eq!(r.refunded_quantity, None);
     assert_ne!(ok.dedup_key(), rejected.dedup_key());
+    tixpay_core::test_util::assert_stores_as_json(&ok);
+    tixpay_core::test_util::assert_stores_as_json(&rejected);
 }
 
 #[test]

@@ -125,6 +125,7 @@ impl RefundParm {
 
 /// `ProviderConfigParm`: the callback settings (`api/ProviderConfig`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProviderConfig {
     /// `replayurl` (sic): where callbacks go (≤ 256).
     pub reply_url: String,
@@ -158,6 +159,46 @@ pub enum CallbackMethod {
 }
 
 impl ProviderConfig {
+    /// Callbacks to `reply_url`, as JSON by `POST`, for this platform's orders only.
+    ///
+    /// ```
+    /// use tixpay_ticket_hawk::{BodyFormat, CallbackMethod, ProviderConfig};
+    /// let config = ProviderConfig::new("https://example.com/callback")
+    ///     .reply_format(BodyFormat::Xml)
+    ///     .reply_method(CallbackMethod::Get)
+    ///     .send_official_notify(true);
+    /// assert_eq!(config.reply_format, BodyFormat::Xml);
+    /// ```
+    pub fn new(reply_url: impl Into<String>) -> Self {
+        Self {
+            reply_url: reply_url.into(),
+            send_official_notify: false,
+            reply_format: BodyFormat::Json,
+            reply_method: CallbackMethod::Post,
+        }
+    }
+
+    /// Sets `sendofficiallysnotify`.
+    #[must_use]
+    pub fn send_official_notify(mut self, yes: bool) -> Self {
+        self.send_official_notify = yes;
+        self
+    }
+
+    /// Sets `replaydatatype`.
+    #[must_use]
+    pub fn reply_format(mut self, format: BodyFormat) -> Self {
+        self.reply_format = format;
+        self
+    }
+
+    /// Sets `replaymethod`.
+    #[must_use]
+    pub fn reply_method(mut self, method: CallbackMethod) -> Self {
+        self.reply_method = method;
+        self
+    }
+
     pub(crate) fn members(&self) -> Vec<(&'static str, DcValue)> {
         vec![
             ("replayurl", DcValue::Text(self.reply_url.clone())),
@@ -195,6 +236,7 @@ impl ProviderConfig {
 
 /// `PayContent`: start a third-party payment (`api/Order/BeginToPay`, `…/Phone`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PayContent {
     /// `orderid` (≤ 20).
     pub order_id: String,
@@ -208,6 +250,36 @@ pub struct PayContent {
 }
 
 impl PayContent {
+    /// Pays order `order_id` through `pay_channel_name`.
+    ///
+    /// ```
+    /// use tixpay_ticket_hawk::PayContent;
+    /// let pay = PayContent::new("O1", "微信支付").client_ip("10.0.0.1");
+    /// assert_eq!(pay.client_ip.as_deref(), Some("10.0.0.1"));
+    /// ```
+    pub fn new(order_id: impl Into<String>, pay_channel_name: impl Into<String>) -> Self {
+        Self {
+            order_id: order_id.into(),
+            pay_channel_name: pay_channel_name.into(),
+            openid: None,
+            client_ip: None,
+        }
+    }
+
+    /// Sets `openid`, already encrypted as the deployment requires.
+    #[must_use]
+    pub fn openid(mut self, openid: impl Into<String>) -> Self {
+        self.openid = Some(openid.into());
+        self
+    }
+
+    /// Sets `clientip`.
+    #[must_use]
+    pub fn client_ip(mut self, ip: impl Into<String>) -> Self {
+        self.client_ip = Some(ip.into());
+        self
+    }
+
     pub(crate) fn members(&self) -> Vec<(&'static str, DcValue)> {
         vec![
             ("orderid", DcValue::Text(self.order_id.clone())),
@@ -246,6 +318,7 @@ pub enum OrderLookup {
 /// `OperationResult {errcode, errmsg}`. `errcode` 0 means success: the OperationResult page
 /// does not say so, but every sibling model documents 0 as success (inferred).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OperationResult {
     /// `errcode`.
     #[serde(deserialize_with = "lenient::i64")]
@@ -294,6 +367,21 @@ impl OrderStatus {
             other => Self::Unknown(other.to_owned()),
         }
     }
+
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Booking => "0",
+            Self::Settled => "3",
+            Self::Closed => "4",
+            Self::PaidAwaitingApproval => "5",
+            Self::RefundRequested => "7",
+            Self::RefundInProgress => "B",
+            Self::PaidAtCounter => "X",
+            Self::SettledWithRebate => "D",
+            Self::Unknown(s) => s,
+        }
+    }
 }
 
 /// 门票状态.
@@ -323,7 +411,20 @@ impl TicketStatus {
             other => Self::Unknown(other.to_owned()),
         }
     }
+
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Valid => "1",
+            Self::Refunded => "2",
+            Self::Printed => "3",
+            Self::Entered => "4",
+            Self::Unknown(s) => s,
+        }
+    }
 }
+
+tixpay_core::wire_text_serde!(OrderStatus, TicketStatus);
 
 fn text(map: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
     match map.get(name)? {
@@ -340,7 +441,8 @@ fn int(map: &serde_json::Map<String, Value>, name: &str) -> Option<i64> {
 
 /// `Order`: an order's main record. Only the first members are documented; every member
 /// sent is kept in [`Order::fields`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Order {
     /// `orderid`, when sent.
     pub order_id: Option<String>,
@@ -401,7 +503,8 @@ impl Order {
 
 /// `Ticket`: one ticket. Only the first members are documented; every member sent is
 /// kept in [`Ticket::fields`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Ticket {
     /// `ticketcode` 门票内部识别号.
     pub ticket_code: Option<String>,
@@ -469,8 +572,20 @@ mod tests {
         }
         let none = Order::from_value(serde_json::json!({"orderid": "1"})).unwrap();
         assert_eq!(none.summary_yuan().unwrap(), None);
-        let ticket = Ticket::from_value(serde_json::json!({"price": "35.50"})).unwrap();
+        let ticket =
+            Ticket::from_value(serde_json::json!({"price": "35.50", "status": "2"})).unwrap();
         assert_eq!(ticket.price_yuan().unwrap(), Some(Fen::new(3_550)));
+        assert_eq!(ticket.status, Some(TicketStatus::Refunded));
+        tixpay_core::test_util::assert_stores_as_json(&ticket);
+        for status in ["0", "3", "4", "5", "7", "B", "X", "D", "Z"] {
+            let parsed = OrderStatus::parse(status);
+            assert_eq!(parsed.as_str(), status);
+            tixpay_core::test_util::assert_stores_as_json(&parsed);
+        }
+        for status in ["1", "2", "3", "4", "9"] {
+            assert_eq!(TicketStatus::parse(status).as_str(), status);
+        }
+        tixpay_core::test_util::assert_stores_as_json(&order("120.5000"));
     }
 
     #[test]

@@ -292,20 +292,14 @@ async fn provider_config_pay_and_verify_code() {
         .await;
     let client = client_with(config(&server));
     client
-        .set_provider_config(&ProviderConfig {
-            reply_url: "https://r.example/cb".into(),
-            send_official_notify: false,
-            reply_format: BodyFormat::Json,
-            reply_method: CallbackMethod::Post,
-        })
+        .set_provider_config(
+            &ProviderConfig::new("https://r.example/cb")
+                .reply_format(BodyFormat::Json)
+                .reply_method(CallbackMethod::Post),
+        )
         .await
         .unwrap();
-    let pay = PayContent {
-        order_id: "O1".into(),
-        pay_channel_name: "微信支付".into(),
-        openid: None,
-        client_ip: Some("10.0.0.1".into()),
-    };
+    let pay = PayContent::new("O1", "微信支付").client_ip("10.0.0.1");
     assert_eq!(
         client.begin_to_pay_phone(&pay).await.unwrap(),
         "https://pay.example/o1"
@@ -679,12 +673,7 @@ async fn begin_to_pay_needs_a_string_reply() {
         )
         .mount(&server)
         .await;
-    let pay = PayContent {
-        order_id: "O1".into(),
-        pay_channel_name: "微信支付".into(),
-        openid: None,
-        client_ip: None,
-    };
+    let pay = PayContent::new("O1", "微信支付");
     let err = client_with(config(&server))
         .begin_to_pay(&pay)
         .await
@@ -693,10 +682,7 @@ async fn begin_to_pay_needs_a_string_reply() {
         matches!(err.kind(), tixpay_core::ErrorKind::Decode { .. }),
         "{err:?}"
     );
-    let empty = PayContent {
-        pay_channel_name: String::new(),
-        ..pay
-    };
+    let empty = PayContent::new("O1", "");
     assert!(matches!(
         client_with(config(&server))
             .begin_to_pay(&empty)

@@ -34,6 +34,7 @@ pub fn sign(params: &[(&str, &str)], apiv2_key: &Secret) -> String {
 /// The parameters to pass to `wx.openBusinessView` (mini-program `extraData`),
 /// `WeixinJSBridge.invoke('openBusinessView')` (as a query string) or the app SDK.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InvokeParams {
     /// `businessType`: `wxpayScoreUse` or `wxpayScoreDetail`.
     pub business_type: &'static str,

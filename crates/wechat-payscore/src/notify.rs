@@ -36,7 +36,8 @@ pub fn failure_response(message: &str) -> http::Response<Bytes> {
 }
 
 /// A verified, decrypted callback.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Callback {
     /// `id`: the notification id, the key to de-duplicate on.
     pub id: String,
@@ -58,7 +59,7 @@ impl Callback {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum CallbackEvent {
     /// `PAYSCORE.USER_CONFIRM`: the user confirmed the order.
@@ -75,6 +76,7 @@ pub enum CallbackEvent {
 
 /// The payload of `USER_OPEN_SERVICE` / `USER_CLOSE_SERVICE`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PermissionChange {
     /// `appid`.
     #[serde(default)]

@@ -512,6 +512,7 @@ impl PermissionsRequest {
 
 /// The reply of (9).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PermissionsToken {
     /// `apply_permissions_token`: for the front-end `wxpayScoreEnable` (valid about 1 h).
     pub apply_permissions_token: String,
@@ -519,6 +520,7 @@ pub struct PermissionsToken {
 
 /// The reply of (10), (12) and (14): a user's authorization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Authorization {
     /// `service_id`.
     #[serde(default)]
@@ -611,6 +613,7 @@ impl PaymentMessage {
 
 /// The reply of (17): where to download the PayScore statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MerchantBill {
     /// `download_bill_count`.
     #[serde(default)]
@@ -623,6 +626,7 @@ pub struct MerchantBill {
 /// One file of a merchant bill. How `encrypt_key` is protected is not documented; it is
 /// kept as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BillFile {
     /// `bill_sequence`.
     #[serde(default)]
@@ -646,6 +650,7 @@ pub struct BillFile {
 
 /// The short reply of cancel (3) and pay (6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OrderAck {
     /// `appid`.
     #[serde(default)]

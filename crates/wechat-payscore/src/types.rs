@@ -367,6 +367,7 @@ pub struct Device {
 
 /// 收款信息 `collection`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Collection {
     /// `state`.
     pub state: CollectionState,
@@ -389,6 +390,7 @@ pub struct Collection {
 
 /// One payment of a collection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CollectionDetail {
     /// `seq`.
     #[serde(default)]
@@ -413,6 +415,7 @@ pub struct CollectionDetail {
 /// A service order as the API returns it (create, query, modify, complete, sync,
 /// direct-complete, and the USER_CONFIRM / USER_PAID callbacks).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceOrder {
     /// `appid`.
     #[serde(default)]

@@ -1402,6 +1402,7 @@ async fn permission_callbacks_decode_and_unknown_algorithms_are_refused() {
         }
         other => panic!("{other:?}"),
     }
+    tixpay_core::test_util::assert_stores_as_json(&event);
     let (headers, body) = callback("PAYSCORE.USER_CLOSE_SERVICE", "AEAD_AES_256_GCM", change);
     let event = c.parse_callback(&headers, &body).await.unwrap();
     assert!(

@@ -349,6 +349,7 @@ impl PayOrder {
 
 /// The reply of `newOrder`, `creatOrder` and `payOrder`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OrderReceipt {
     /// `LHOrderId`: Lianhe's order id (keep it as a string, as the documents advise).
     /// `payOrder` may leave it out on failure.
@@ -415,6 +416,7 @@ impl QueryOrder {
 /// `usedQuantity` in `snNotify`), and `reQuantity` here is the quantity *already refunded*,
 /// while in the `cancelOrder` reply the same name means *still refundable*.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OrderInfo {
     /// `orderId`.
     #[serde(rename = "orderId", default, deserialize_with = "lenient::opt_string")]
@@ -585,6 +587,7 @@ pub enum CancelOutcome {
 
 /// An accepted cancellation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CancelAccepted {
     /// `LHOrderId`.
     #[serde(
@@ -607,6 +610,7 @@ pub struct CancelAccepted {
 /// A refused cancellation: Lianhe's own state of the order, so the partner can correct the
 /// request (ask for at most `refundable_quantity`) or stop (already refunded, used up).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CancelRefused {
     /// The reply `code` (20000 in the documents).
     pub code: i64,
@@ -652,6 +656,7 @@ impl ResendVoucher {
 
 /// The `send` reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Voucher {
     /// `voucherType`.
     #[serde(rename = "voucherType", default)]

@@ -60,6 +60,7 @@ impl<'de> Deserialize<'de> for TeamType {
 /// change log names are typed where their shape is clear and kept as raw JSON where it is
 /// not. Anything else the server sends is kept in [`Product::extra`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct Product {
     /// `partnerId`.
     #[serde(
@@ -332,7 +333,8 @@ impl GetTeam {
 }
 
 /// A `getTeam` reply: the products and, for pages, `totalSize`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ProductPage {
     /// `totalSize`, when the server sends it.
     pub total_size: Option<i64>,
