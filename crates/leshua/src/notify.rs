@@ -221,6 +221,16 @@ impl NotificationParser {
         // verified fields.
         let unverified_error_code = fields.string("error_code");
         fields.0.retain(|(name, _)| name != "error_code");
+        let amount = |name: &str| {
+            fields
+                .fen_strict(name)
+                .map_err(|why| context(Error::decode(None, body, Some(name.to_owned()), why)))
+        };
+        let (amount, refund_amount, total_amount) = (
+            amount("amount")?,
+            amount("refund_amount")?,
+            amount("total_amount")?,
+        );
         let is_refund = fields.non_empty("merchant_refund_id").is_some()
             || fields.non_empty("leshua_refund_id").is_some();
         Ok(if is_refund {
@@ -230,8 +240,8 @@ impl NotificationParser {
                 leshua_refund_id: fields.string("leshua_refund_id"),
                 leshua_order_id: fields.string("leshua_order_id"),
                 third_order_id: fields.string("third_order_id"),
-                refund_amount: fields.fen("refund_amount"),
-                total_amount: fields.fen("total_amount"),
+                refund_amount,
+                total_amount,
                 refund_time: fields.string("refund_time"),
                 failure_reason: fields.string("failure_reason"),
                 unverified_error_code,
@@ -243,7 +253,7 @@ impl NotificationParser {
                 status,
                 leshua_order_id: fields.string("leshua_order_id"),
                 third_order_id: fields.string("third_order_id"),
-                amount: fields.fen("amount"),
+                amount,
                 pay_way: fields.non_empty("pay_way").map(PayWay::parse),
                 paid_at: pay_time.as_deref().and_then(parse_pay_time),
                 pay_time,

@@ -36,6 +36,17 @@ impl Fields {
         self.non_empty(name).map(str::to_owned)
     }
 
+    /// The amount in `name`: `Ok(None)` when absent or empty, an error naming the field when
+    /// present but not a decimal integer of fen.
+    pub(crate) fn fen_strict(&self, name: &str) -> Result<Option<Fen>, String> {
+        match self.non_empty(name) {
+            None => Ok(None),
+            Some(text) => Fen::parse(text)
+                .map(Some)
+                .ok_or_else(|| format!("`{text}` is not an amount in fen")),
+        }
+    }
+
     pub(crate) fn fen(&self, name: &str) -> Option<Fen> {
         self.non_empty(name).and_then(Fen::parse)
     }
@@ -453,13 +464,32 @@ fn check_optional(optional: &[Optional<'_>]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Extra fields: named like LeShua's own (letters, digits, `_`), not reserved, and each
+/// given once (a name that is blank or holds `=`, `&` or spaces would change what is signed).
 fn check_extra(extra: &[(String, String)]) -> Result<(), Error> {
     const RESERVED: &[&str] = &["service", "merchant_id", "nonce_str", "sign"];
-    for (name, _) in extra {
-        if name.is_empty() || RESERVED.contains(&name.as_str()) {
+    for (i, (name, _)) in extra.iter().enumerate() {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(Error::invalid_request(
+                name.as_str(),
+                "an extra field's name must be letters, digits and `_`",
+            ));
+        }
+        if RESERVED.contains(&name.as_str()) {
             return Err(Error::invalid_request(
                 name.as_str(),
                 "cannot be set as an extra field",
+            ));
+        }
+        if extra
+            .get(..i)
+            .unwrap_or(&[])
+            .iter()
+            .any(|(earlier, _)| earlier == name)
+        {
+            return Err(Error::invalid_request(
+                name.as_str(),
+                "is given twice as an extra field",
             ));
         }
     }

@@ -561,3 +561,46 @@ fn no_secret_in_debug_or_display() {
         );
     }
 }
+
+#[test]
+fn a_signed_amount_that_is_not_fen_is_a_typed_error_not_none() {
+    let parser = NotificationParser::new(&config());
+    for (base, field) in [
+        (PAYMENT, "amount"),
+        (REFUND, "refund_amount"),
+        (REFUND, "total_amount"),
+    ] {
+        for bad in [
+            "-1",
+            "1e3",
+            " 100",
+            "１００",
+            "1.00",
+            "99999999999999999999",
+        ] {
+            let fields: Vec<(&str, &str)> = base
+                .iter()
+                .map(|(k, v)| if *k == field { (*k, bad) } else { (*k, *v) })
+                .collect();
+            let err = parser
+                .parse(&http::HeaderMap::new(), notification(&fields).as_bytes())
+                .unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::Decode { path: Some(p), .. } if p == field),
+                "{field}={bad:?}: {err:?}"
+            );
+        }
+    }
+    // Absent or empty amounts stay `None`.
+    let fields: Vec<(&str, &str)> = PAYMENT
+        .iter()
+        .map(|(k, v)| if *k == "amount" { (*k, "") } else { (*k, *v) })
+        .collect();
+    let Notification::Payment(p) = parser
+        .parse(&http::HeaderMap::new(), notification(&fields).as_bytes())
+        .unwrap()
+    else {
+        panic!("not a payment")
+    };
+    assert_eq!(p.amount, None);
+}

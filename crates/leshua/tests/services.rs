@@ -669,6 +669,32 @@ async fn an_extra_field_cannot_shadow_a_signed_one() {
 }
 
 #[tokio::test]
+async fn extra_field_names_that_would_change_the_signed_text_are_refused() {
+    let server = MockServer::start().await;
+    for (name, second) in [
+        (" ", None),
+        ("", None),
+        ("a b", None),
+        ("a=b", None),
+        ("x&y", None),
+        ("custom_x", Some("custom_x")),
+    ] {
+        let mut order =
+            UnifiedOrder::new(PayWay::Wechat, "T1", Fen::new(1), PayMode::Native).param(name, "v");
+        if let Some(second) = second {
+            order = order.param(second, "w");
+        }
+        let err = client(&server).unified_order(&order).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+            "{name:?}: {err:?}"
+        );
+        assert!(!err.may_have_been_sent());
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_signed_reply_for_another_order_is_refused() {
     let reply = signed_reply(&ok_envelope(&[
         ("third_order_id", "SOMEONE-ELSE"),

@@ -253,6 +253,7 @@ impl Client {
                 Error::invalid_request("orderid", "is required (and cannot be `.` or `..`)"),
             ));
         }
+        check_len("orderid", order_id, ORDER_ID_MAX).map_err(|e| refuse(NAME, e))?;
         let path = format!(
             "/api/Order/Query/Main/{}?personalid={}",
             utf8_percent_encode(order_id, COMPONENT),
@@ -402,8 +403,9 @@ impl Client {
                 Error::invalid_request("username", "is required"),
             ));
         }
-        let id = match lookup {
-            OrderLookup::OrderId(id) | OrderLookup::SenderId(id) => id,
+        let (id, field, max) = match lookup {
+            OrderLookup::OrderId(id) => (id, "orderid", ORDER_ID_MAX),
+            OrderLookup::SenderId(id) => (id, "senderid", SENDER_ID_MAX),
         };
         if id.trim().is_empty() {
             return Err(refuse(
@@ -411,7 +413,9 @@ impl Client {
                 Error::invalid_request("orderid", "orderid or senderid is required"),
             ));
         }
-        Ok(())
+        check_len("username", username, 20)
+            .and_then(|()| check_len(field, id, max))
+            .map_err(|e| refuse(name, e))
     }
 
     /// `GET api/WebInterface/Order/Query/Tickets`: the tickets of an order, for agent
@@ -483,6 +487,22 @@ fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// `orderid` is at most 20 characters in every parameter type that documents it.
+const ORDER_ID_MAX: usize = 20;
+/// `senderid` has no documented length; 64 is this crate's guard against runaway URLs.
+const SENDER_ID_MAX: usize = 64;
+
+fn check_len(field: &str, value: &str, max: usize) -> Result<(), Error> {
+    let len = value.chars().count();
+    if len > max {
+        return Err(Error::invalid_request(
+            field,
+            format!("is {len} characters; the limit is {max}"),
+        ));
+    }
+    Ok(())
 }
 
 fn refuse(name: &'static str, e: Error) -> Error {

@@ -1123,3 +1123,41 @@ async fn a_failing_nonce_source_stops_the_call_before_sending() {
     assert!(!err.may_have_been_sent());
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn runaway_identifiers_never_leave() {
+    let server = MockServer::start().await;
+    let c = client_with(config(&server));
+    let long = "1".repeat(10_000);
+    let errors = [
+        c.query_order(&long, None).await.unwrap_err(),
+        c.query_order(&"1".repeat(21), None).await.unwrap_err(),
+        c.query_tickets("agent01", &OrderLookup::OrderId(long.clone()), None, None)
+            .await
+            .unwrap_err(),
+        c.query_tickets("agent01", &OrderLookup::SenderId(long.clone()), None, None)
+            .await
+            .unwrap_err(),
+        c.query_tickets(&long, &OrderLookup::OrderId("O1".into()), None, None)
+            .await
+            .unwrap_err(),
+    ];
+    for err in errors {
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+            "{err:?}"
+        );
+        assert!(!err.may_have_been_sent());
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // At the documented limit the query goes out.
+    answer_always(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(
+            r#"{"orderid":"12345678901234567890","status":"3"}"#,
+            "application/json",
+        ),
+    )
+    .await;
+    assert!(c.query_order("12345678901234567890", None).await.is_ok());
+}

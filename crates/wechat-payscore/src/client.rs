@@ -586,6 +586,7 @@ impl Client {
         const NAME: &str = "permissions.query-by-code";
         check_required("authorization_code", authorization_code, 64)
             .and_then(|()| check_segment("authorization_code", authorization_code))
+            .and_then(|()| check_required("service_id", service_id, 32))
             .map_err(context(NAME))?;
         let path = format!(
             "/v3/payscore/permissions/authorization-code/{}?service_id={}",
@@ -611,6 +612,7 @@ impl Client {
         const NAME: &str = "permissions.terminate-by-code";
         check_required("authorization_code", authorization_code, 64)
             .and_then(|()| check_segment("authorization_code", authorization_code))
+            .and_then(|()| check_required("service_id", service_id, 32))
             .map_err(context(NAME))?;
         check_required("reason", reason, 50).map_err(context(NAME))?;
         #[derive(Serialize)]
@@ -641,6 +643,8 @@ impl Client {
         const NAME: &str = "permissions.query-by-openid";
         check_required("openid", openid, 128)
             .and_then(|()| check_segment("openid", openid))
+            .and_then(|()| check_required("service_id", service_id, 32))
+            .and_then(|()| check_required("appid", appid, 32))
             .map_err(context(NAME))?;
         let path = format!(
             "/v3/payscore/permissions/openid/{}?service_id={}&appid={}",
@@ -670,6 +674,8 @@ impl Client {
         const NAME: &str = "permissions.terminate-by-openid";
         check_required("openid", openid, 128)
             .and_then(|()| check_segment("openid", openid))
+            .and_then(|()| check_required("service_id", service_id, 32))
+            .and_then(|()| check_required("appid", appid, 32))
             .map_err(context(NAME))?;
         check_required("reason", reason, 50).map_err(context(NAME))?;
         #[derive(Serialize)]

@@ -1435,3 +1435,59 @@ async fn a_failing_nonce_source_stops_the_call_before_sending() {
     assert!(!err.may_have_been_sent());
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn blank_or_runaway_identifiers_never_leave() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let long = "A".repeat(10_000);
+    let mut errors = vec![
+        c.query_service_order(&OrderRef::OutOrderNo(long.clone()), "500001", "wx1")
+            .await
+            .unwrap_err(),
+        c.query_service_order(&OrderRef::OutOrderNo("O1".into()), "", "wx1")
+            .await
+            .unwrap_err(),
+        c.query_authorization_by_code("AUTH1", "")
+            .await
+            .unwrap_err(),
+        c.query_authorization_by_code(&long, "500001")
+            .await
+            .unwrap_err(),
+        c.terminate_authorization_by_code("AUTH1", " ", "不再使用")
+            .await
+            .unwrap_err(),
+        c.query_authorization_by_openid("oUpF8", "500001", "")
+            .await
+            .unwrap_err(),
+        c.query_authorization_by_openid("oUpF8", "", "wx1")
+            .await
+            .unwrap_err(),
+        c.terminate_authorization_by_openid("oUpF8", "500001", " ", "不再使用")
+            .await
+            .unwrap_err(),
+    ];
+    let risk = CreateServiceOrder {
+        risk_fund: RiskFund {
+            name: RiskFundName::Deposit,
+            amount: Fen::ZERO,
+            description: None,
+        },
+        ..create_request()
+    };
+    errors.push(c.create_service_order(&risk).await.unwrap_err());
+    let mut too_much = create_request();
+    too_much.risk_fund.amount = Fen::new(u64::MAX);
+    errors.push(c.create_service_order(&too_much).await.unwrap_err());
+    let total = CompleteServiceOrder::new("wx1", "500001", Fen::new(u64::MAX))
+        .post_payment(PostPayment::new("a", Fen::new(u64::MAX)));
+    errors.push(c.complete_service_order("O1", &total).await.unwrap_err());
+    for err in errors {
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+            "{err:?}"
+        );
+        assert!(!err.may_have_been_sent());
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
