@@ -4,7 +4,7 @@
 //!   the reply's signature verified with aws-lc-rs.
 //! - `payscore_call/tixpay`: `Client::query_service_order` (signing, verification, decoding).
 //! - `payscore_callback/raw`: RSA verify + AES-256-GCM open with aws-lc-rs.
-//! - `payscore_callback/tixpay`: `Client::parse_callback`.
+//! - `payscore_callback/tixpay`: `notify::NotificationParser::parse`.
 //!
 //! Run with `cargo bench --bench wechat_payscore --features wechat-payscore`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -156,15 +156,10 @@ fn bench(c: &mut Criterion) {
             black_box(plain)
         });
     });
+    let parser = tixpay::wechat_payscore::notify::NotificationParser::new(&client);
     group.bench_function("tixpay", |b| {
-        b.to_async(&runtime).iter(|| async {
-            black_box(
-                client
-                    .parse_callback(&headers, body.as_bytes())
-                    .await
-                    .unwrap(),
-            )
-        });
+        b.to_async(&runtime)
+            .iter(|| async { black_box(parser.parse(&headers, body.as_bytes()).await.unwrap()) });
     });
     group.finish();
 }

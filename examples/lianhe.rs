@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let client = Client::new(config.clone())?;
 
     // The reseller's notification endpoint.
-    let parser = NotificationParser::verifying(&config);
+    let parser = NotificationParser::new(&config);
     let received: Shared<Vec<Notification>> = Shared::new(Vec::new());
     let inbox = received.clone();
     let webhook = SandboxServer::start(move |req: &SandboxRequest| {

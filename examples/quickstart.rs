@@ -221,7 +221,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     // make the next Lianhe answer go missing, as when a response is lost on the way back.
     let receiver = Receiver::new()
         .lianhe(
-            lianhe::notify::NotificationParser::verifying(&lianhe_box.config()),
+            lianhe::notify::NotificationParser::new(&lianhe_box.config()),
             lianhe.clone(),
         )
         .leshua(leshua::notify::NotificationParser::new(

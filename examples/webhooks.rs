@@ -52,10 +52,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tixpay::core::Error;
+use tixpay::core::notify::Notifications;
 use tixpay::leshua::notify as leshua_notify;
 use tixpay::lianhe::notify as lianhe_notify;
 use tixpay::wechat_payscore::notify as payscore_notify;
@@ -196,9 +197,9 @@ impl Inbox {
 /// The receiver: one route per configured provider, all storing into one [`Inbox`].
 #[derive(Clone, Default)]
 pub(crate) struct Receiver {
-    lianhe: Option<Arc<(lianhe_notify::NotificationParser, tixpay::lianhe::Client)>>,
-    leshua: Option<Arc<leshua_notify::NotificationParser>>,
-    payscore: Option<tixpay::wechat_payscore::Client>,
+    lianhe: Option<Arc<LianheRoute>>,
+    leshua: Option<Arc<LeshuaRoute>>,
+    payscore: Option<Arc<PayScoreRoute>>,
     inbox: Arc<Inbox>,
     log: bool,
 }
@@ -214,20 +215,22 @@ impl Receiver {
         parser: lianhe_notify::NotificationParser,
         client: tixpay::lianhe::Client,
     ) -> Self {
-        self.lianhe = Some(Arc::new((parser, client)));
+        self.lianhe = Some(Arc::new(LianheRoute { parser, client }));
         self
     }
 
     /// Accept LeShua notifications, verified by `parser`.
     pub(crate) fn leshua(mut self, parser: leshua_notify::NotificationParser) -> Self {
-        self.leshua = Some(Arc::new(parser));
+        self.leshua = Some(Arc::new(LeshuaRoute(parser)));
         self
     }
 
     /// Accept PayScore callbacks, verified and decrypted by `client` (which keeps the
     /// platform certificates or public key, and the APIv3 key).
     pub(crate) fn payscore(mut self, client: tixpay::wechat_payscore::Client) -> Self {
-        self.payscore = Some(client);
+        self.payscore = Some(Arc::new(PayScoreRoute(
+            payscore_notify::NotificationParser::new(&client),
+        )));
         self
     }
 
@@ -244,16 +247,25 @@ impl Receiver {
     /// The routes of the configured providers.
     pub(crate) fn router(self) -> Router {
         let mut router = Router::new();
-        if self.lianhe.is_some() {
-            router = router.route(LIANHE_PATH, post(lianhe));
+        if let Some(route) = self.lianhe.clone() {
+            router = router.route(
+                LIANHE_PATH,
+                post(receive::<LianheRoute>).with_state((self.clone(), route)),
+            );
         }
-        if self.leshua.is_some() {
-            router = router.route(LESHUA_PATH, post(leshua));
+        if let Some(route) = self.leshua.clone() {
+            router = router.route(
+                LESHUA_PATH,
+                post(receive::<LeshuaRoute>).with_state((self.clone(), route)),
+            );
         }
-        if self.payscore.is_some() {
-            router = router.route(PAYSCORE_PATH, post(payscore));
+        if let Some(route) = self.payscore.clone() {
+            router = router.route(
+                PAYSCORE_PATH,
+                post(receive::<PayScoreRoute>).with_state((self.clone(), route)),
+            );
         }
-        router.with_state(self)
+        router
     }
 
     /// Stores a verified event and answers `ack` whether it was new or a repeat: a repeat
@@ -278,32 +290,92 @@ impl Receiver {
     }
 }
 
-fn text(status: StatusCode, body: &'static str) -> Response {
-    (status, body).into_response()
+/// What one route needs besides the provider crate's parser: how to file its event, and,
+/// for Lianhe, how to confirm it with the provider before it is stored.
+trait Route: Send + Sync + 'static {
+    /// The provider crate's parser (the family's notification contract).
+    type Parser: Notifications;
+    const PROVIDER: Provider;
+    fn parser(&self) -> &Self::Parser;
+    fn event(event: <Self::Parser as Notifications>::Event) -> Event;
+    /// Whether the provider's own record agrees with the event (`Err`: it could not be
+    /// asked now). Only Lianhe, whose signature leaves the body out, needs asking.
+    fn confirm(
+        &self,
+        _event: &<Self::Parser as Notifications>::Event,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        async { Ok(true) }
+    }
 }
 
-async fn lianhe(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(route) = rx.lianhe.clone() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let (parser, client) = &*route;
-    let event = match parser.parse(&headers, &body) {
+struct LianheRoute {
+    parser: lianhe_notify::NotificationParser,
+    client: tixpay::lianhe::Client,
+}
+
+impl Route for LianheRoute {
+    type Parser = lianhe_notify::NotificationParser;
+    const PROVIDER: Provider = Provider::Lianhe;
+    fn parser(&self) -> &Self::Parser {
+        &self.parser
+    }
+    fn event(event: lianhe_notify::Notification) -> Event {
+        Event::Lianhe(event)
+    }
+    async fn confirm(&self, event: &lianhe_notify::Notification) -> Result<bool, Error> {
+        confirm_lianhe(&self.client, event).await
+    }
+}
+
+struct LeshuaRoute(leshua_notify::NotificationParser);
+
+impl Route for LeshuaRoute {
+    type Parser = leshua_notify::NotificationParser;
+    const PROVIDER: Provider = Provider::Leshua;
+    fn parser(&self) -> &Self::Parser {
+        &self.0
+    }
+    fn event(event: leshua_notify::Notification) -> Event {
+        Event::Leshua(event)
+    }
+}
+
+struct PayScoreRoute(payscore_notify::NotificationParser);
+
+impl Route for PayScoreRoute {
+    type Parser = payscore_notify::NotificationParser;
+    const PROVIDER: Provider = Provider::PayScore;
+    fn parser(&self) -> &Self::Parser {
+        &self.0
+    }
+    fn event(event: payscore_notify::Callback) -> Event {
+        Event::PayScore(Box::new(event))
+    }
+}
+
+/// The one handler, for every provider: verify with the provider crate's parser, confirm
+/// where the provider needs it, store once by the event's key, and answer the provider's
+/// own ack, or its reject so that a genuine delivery comes again later.
+async fn receive<R: Route>(
+    State((rx, route)): State<(Receiver, Arc<R>)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let parser = route.parser();
+    let reply = |r: http::Response<Bytes>| r.map(Body::from).into_response();
+    let event = match parser.parse(&headers, &body).await {
         Ok(event) => event,
-        Err(e) => return rx.refuse(Provider::Lianhe, &e, text(StatusCode::UNAUTHORIZED, "fail")),
+        Err(e) => return rx.refuse(R::PROVIDER, &e, reply(parser.reject())),
     };
-    match confirm_lianhe(client, &event).await {
-        Ok(true) => rx.accept(Event::Lianhe(event), lianhe_notify::ack_response()),
+    match route.confirm(&event).await {
+        Ok(true) => rx.accept(R::event(event), parser.ack()),
         Ok(false) => rx.refuse(
-            Provider::Lianhe,
-            &"queryOrder does not confirm it",
-            text(StatusCode::CONFLICT, "fail"),
+            R::PROVIDER,
+            &"the provider's own record does not confirm it",
+            reply(parser.reject()),
         ),
-        // Lianhe could not be asked now: not stored, so its next delivery is processed.
-        Err(e) => rx.refuse(
-            Provider::Lianhe,
-            &e,
-            text(StatusCode::SERVICE_UNAVAILABLE, "fail"),
-        ),
+        // The provider could not be asked now: not stored, so its next delivery is processed.
+        Err(e) => rx.refuse(R::PROVIDER, &e, reply(parser.reject())),
     }
 }
 
@@ -328,37 +400,6 @@ async fn confirm_lianhe(
         }
         _ => true,
     })
-}
-
-async fn leshua(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(parser) = rx.leshua.clone() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    match parser.parse(&headers, &body) {
-        Ok(event) => rx.accept(Event::Leshua(event), leshua_notify::ack_response()),
-        Err(e) => rx.refuse(Provider::Leshua, &e, text(StatusCode::UNAUTHORIZED, "fail")),
-    }
-}
-
-async fn payscore(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(client) = rx.payscore.clone() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    match client.parse_callback(&headers, &body).await {
-        Ok(callback) => rx.accept(
-            Event::PayScore(Box::new(callback)),
-            payscore_notify::success_response(),
-        ),
-        Err(e) => {
-            // The reason stays in our log; the sender only learns that it failed.
-            let reply = payscore_notify::failure_response("verification failed");
-            rx.refuse(
-                Provider::PayScore,
-                &e,
-                reply.map(Body::from).into_response(),
-            )
-        }
-    }
 }
 
 /// A running server; dropping it stops it.
@@ -437,7 +478,7 @@ fn receiver_from_env() -> Result<Receiver, Error> {
     let mut receiver = Receiver::new();
     if set("LIANHE_") {
         let config = lianhe::Config::from_env()?;
-        let parser = lianhe_notify::NotificationParser::verifying(&config);
+        let parser = lianhe_notify::NotificationParser::new(&config);
         receiver = receiver.lianhe(parser, lianhe::Client::new(config)?);
     }
     if set("LESHUA_") {
@@ -467,7 +508,7 @@ async fn sandbox_demo() -> Result<(), Box<dyn StdError>> {
 
     let receiver = Receiver::new()
         .lianhe(
-            lianhe_notify::NotificationParser::verifying(&lianhe_box.config()),
+            lianhe_notify::NotificationParser::new(&lianhe_box.config()),
             lianhe::Client::new(lianhe_box.config())?,
         )
         .leshua(leshua_notify::NotificationParser::new(&leshua_box.config()))

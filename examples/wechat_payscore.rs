@@ -55,9 +55,14 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let runtime = tokio::runtime::Handle::current();
     let webhook = SandboxServer::start(move |req: &SandboxRequest| {
         let parsed = std::thread::scope(|s| {
-            s.spawn(|| runtime.block_on(verifier.parse_callback(&req.headers, &req.body)))
-                .join()
-                .map_err(|_| "callback handler panicked".to_owned())
+            s.spawn(|| {
+                runtime.block_on(
+                    tixpay::wechat_payscore::notify::NotificationParser::new(&verifier)
+                        .parse(&req.headers, &req.body),
+                )
+            })
+            .join()
+            .map_err(|_| "callback handler panicked".to_owned())
         });
         match parsed {
             Ok(Ok(callback)) => {

@@ -32,7 +32,7 @@ async fn the_quickstart_tells_the_whole_story() {
         "Lianhe newOrder       3 tickets",
         "2. One ticket is redeemed at the gate",
         "snNotify verified, confirmed by queryOrder and stored: 1 of 3 tickets used",
-        "with a replayed signature: queryOrder disagrees, 409 refused",
+        "with a replayed signature: queryOrder disagrees, 503 refused",
         "3. The customer cancels the other two",
         "3 tickets: refused",
         "refundable 2",

@@ -49,7 +49,7 @@ async fn unverifiable_deliveries_are_refused_on_every_route_without_saying_why()
     let payscore_box = PayScoreSandbox::start().await.unwrap();
     let receiver = Receiver::new()
         .lianhe(
-            lianhe::notify::NotificationParser::verifying(&lianhe_box.config()),
+            lianhe::notify::NotificationParser::new(&lianhe_box.config()),
             lianhe::Client::new(lianhe_box.config()).unwrap(),
         )
         .leshua(leshua::notify::NotificationParser::new(
@@ -62,7 +62,7 @@ async fn unverifiable_deliveries_are_refused_on_every_route_without_saying_why()
         .unwrap();
     let http = reqwest::Client::new();
 
-    // Lianhe: no LH header.
+    // Lianhe: no LH header. Each route answers its provider crate's `reject()`.
     let (_, _, body) = signed_sn_notify(1);
     let reply = http
         .post(server.url(webhooks::LIANHE_PATH))
@@ -70,7 +70,7 @@ async fn unverifiable_deliveries_are_refused_on_every_route_without_saying_why()
         .send()
         .await
         .unwrap();
-    assert_eq!(reply.status(), 401);
+    assert_eq!(reply.status(), 503);
     assert_eq!(reply.text().await.unwrap(), "fail");
 
     // LeShua: a notification signed with the wrong key.
@@ -83,7 +83,7 @@ async fn unverifiable_deliveries_are_refused_on_every_route_without_saying_why()
         .send()
         .await
         .unwrap();
-    assert_eq!(reply.status(), 401);
+    assert_eq!(reply.status(), 500);
     assert_eq!(reply.text().await.unwrap(), "fail");
 
     // PayScore: no Wechatpay-* headers at all.
@@ -97,7 +97,7 @@ async fn unverifiable_deliveries_are_refused_on_every_route_without_saying_why()
     let text = reply.text().await.unwrap();
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&text).unwrap(),
-        serde_json::json!({"code": "FAIL", "message": "verification failed"})
+        serde_json::json!({"code": "FAIL", "message": "rejected"})
     );
 
     for provider in Provider::ALL {
@@ -114,7 +114,7 @@ async fn a_lianhe_event_that_cannot_be_confirmed_is_not_stored_and_comes_again()
     let dead = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let receiver = Receiver::new().lianhe(
-        lianhe::notify::NotificationParser::verifying(&lianhe_box.config()),
+        lianhe::notify::NotificationParser::new(&lianhe_box.config()),
         lianhe::Client::new(lianhe_box.config().base_url(dead)).unwrap(),
     );
     let inbox = receiver.inbox();

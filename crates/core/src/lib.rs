@@ -10,6 +10,7 @@ pub mod error;
 pub mod json;
 pub mod money;
 pub mod nonce;
+pub mod notify;
 pub mod params;
 pub mod retry;
 #[cfg(feature = "sandbox")]

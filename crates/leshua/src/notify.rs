@@ -18,6 +18,7 @@
 //! ```
 
 use bytes::Bytes;
+use tixpay_core::notify::{Deduplicate, Notifications, text_response};
 use tixpay_core::{Error, Fen, Secret, SignatureSubject, datetime};
 
 use crate::auth::verify_notification;
@@ -31,14 +32,28 @@ pub const ACK: &str = "000000";
 const PROVIDER: &str = "leshua";
 const OPERATION: &str = "notify";
 
-/// The HTTP response that acknowledges a notification.
-pub fn ack_response() -> http::Response<Bytes> {
-    let mut response = http::Response::new(Bytes::from_static(ACK.as_bytes()));
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+impl Notifications for NotificationParser {
+    type Event = Notification;
+
+    async fn parse(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+        NotificationParser::parse(self, headers, body)
+    }
+
+    /// `200` with the plain text `000000`.
+    fn ack(&self) -> http::Response<Bytes> {
+        text_response(http::StatusCode::OK, ACK)
+    }
+
+    /// `500` with `fail`: anything but `000000` makes LeShua deliver again.
+    fn reject(&self) -> http::Response<Bytes> {
+        text_response(http::StatusCode::INTERNAL_SERVER_ERROR, "fail")
+    }
+}
+
+impl Deduplicate for Notification {
+    fn dedup_key(&self) -> String {
+        Notification::dedup_key(self)
+    }
 }
 
 /// Reads `pay_time` in either documented form (`20180820191919` or `2018-12-07 22:42:39`,

@@ -231,11 +231,32 @@ fn compatible_rule_for_notifications() {
 }
 
 #[test]
-fn ack_is_six_zeros() {
+fn ack_is_six_zeros_and_reject_is_anything_else() {
+    use tixpay_core::notify::Notifications;
+    let parser = NotificationParser::new(&config());
     assert_eq!(ACK, "000000");
-    assert_eq!(
-        tixpay_leshua::notify::ack_response().body().as_ref(),
-        b"000000"
+    let ack = parser.ack();
+    assert_eq!(ack.status(), 200);
+    assert_eq!(ack.body().as_ref(), b"000000");
+    let reject = parser.reject();
+    assert!(!reject.status().is_success());
+    assert_ne!(reject.body().as_ref(), b"000000");
+}
+
+#[tokio::test]
+async fn the_contract_parse_verifies_like_the_inherent_one() {
+    use tixpay_core::notify::{Deduplicate, Notifications};
+    let parser = NotificationParser::new(&config());
+    let body = notification(PAYMENT);
+    let event = Notifications::parse(&parser, &http::HeaderMap::new(), body.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(Deduplicate::dedup_key(&event), event.dedup_key());
+    let forged = body.replace("300", "30000");
+    assert!(
+        Notifications::parse(&parser, &http::HeaderMap::new(), forged.as_bytes())
+            .await
+            .is_err()
     );
 }
 

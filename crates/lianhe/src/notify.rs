@@ -17,7 +17,8 @@
 //!
 //! let body = r#"{"code":10000,"describe":"执行成功","partnerId":3528,"method":"snNotify",
 //!   "body":{"orderId":"test158585","LHOrderId":"15354","orderStatus":9,"orderQuantity":3,"usedQuantity":1,"sncode":"411258698456"}}"#;
-//! let event = NotificationParser::new().parse(&http::HeaderMap::new(), body.as_bytes())?;
+//! // The seed's sample carries no `LH` header; in production use `NotificationParser::new(&config)`.
+//! let event = NotificationParser::unverified().parse(&http::HeaderMap::new(), body.as_bytes())?;
 //! match &event {
 //!     Notification::Redeemed(r) => assert_eq!(r.used_quantity, 1),
 //!     _ => unreachable!(),
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use tixpay_core::notify::{Deduplicate, Notifications, text_response};
 use tixpay_core::{Clock, Error, SharedClock, SignatureSubject, SystemClock, datetime};
 
 use crate::auth::{NOTIFY_URI, Signer};
@@ -46,14 +48,28 @@ pub const ACK: &str = "success";
 const PROVIDER: &str = "lianhe";
 const OPERATION: &str = "notify";
 
-/// The HTTP response that acknowledges a notification (`200`, `text/plain`, `success`).
-pub fn ack_response() -> http::Response<Bytes> {
-    let mut response = http::Response::new(Bytes::from_static(ACK.as_bytes()));
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+impl Notifications for NotificationParser {
+    type Event = Notification;
+
+    async fn parse(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+        NotificationParser::parse(self, headers, body)
+    }
+
+    /// `200` with the plain text `success`.
+    fn ack(&self) -> http::Response<Bytes> {
+        text_response(http::StatusCode::OK, ACK)
+    }
+
+    /// `503` with `fail`: anything but `success` makes Lianhe deliver again.
+    fn reject(&self) -> http::Response<Bytes> {
+        text_response(http::StatusCode::SERVICE_UNAVAILABLE, "fail")
+    }
+}
+
+impl Deduplicate for Notification {
+    fn dedup_key(&self) -> String {
+        Notification::dedup_key(self)
+    }
 }
 
 /// A parsed notification.
@@ -231,15 +247,11 @@ pub struct NotificationParser {
     max_date_skew: Option<Duration>,
 }
 
-impl Default for NotificationParser {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl NotificationParser {
-    /// A parser that does not check signatures (the documents make checking optional).
-    pub fn new() -> Self {
+    /// A parser that does **not** check signatures. The documents make the `LH` signature
+    /// optional for partners; use this only when Lianhe sends none to you, and confirm
+    /// every event with `queryOrder`.
+    pub fn unverified() -> Self {
         Self {
             signer: None,
             clock: Arc::new(SystemClock),
@@ -250,14 +262,13 @@ impl NotificationParser {
     /// A parser that requires a valid `LH` signature made with `config`'s credentials.
     ///
     /// ```
-    /// use tixpay_core::Secret;
-    /// use tixpay_lianhe::{Config, notify::NotificationParser};
+    /// use tixpay_lianhe::{Config, Secret, notify::NotificationParser};
     ///
-    /// let parser = NotificationParser::verifying(&Config::new(3528, "myapi", Secret::new("s")));
+    /// let parser = NotificationParser::new(&Config::new(3528, "myapi", Secret::new("s")));
     /// let err = parser.parse(&http::HeaderMap::new(), b"{}").unwrap_err();
     /// assert!(err.to_string().contains("signature"));
     /// ```
-    pub fn verifying(config: &Config) -> Self {
+    pub fn new(config: &Config) -> Self {
         Self {
             signer: Some(Signer::new(config.api_name.clone(), &config.client_secret)),
             clock: Arc::clone(&config.clock),

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tixpay_core::crypto::{base64, hmac_sha1};
+use tixpay_core::notify::{Deduplicate, Notifications};
 use tixpay_core::{ErrorKind, FixedClock, Secret, SignatureSubject};
-use tixpay_lianhe::notify::{ACK, Notification, NotificationParser, ack_response};
+use tixpay_lianhe::notify::{ACK, Notification, NotificationParser};
 use tixpay_lianhe::{Config, OrderStatus, RefundStatus};
 
 const SN_SAMPLE: &str = r#"{ "code":10000, "describe":"執行成功", "partnerId":3528, "method":"snNotify", "body":{ "orderId":"test158585", "LHOrderId":"15354", "orderStatus":9, "orderQuantity":3, "usedQuantity":1, "sncode":"411258698456" } }"#;
@@ -40,7 +41,7 @@ fn signed_headers(date: &str) -> http::HeaderMap {
 
 #[test]
 fn seed_sn_notify_sample() {
-    let event = NotificationParser::new()
+    let event = NotificationParser::unverified()
         .parse(&http::HeaderMap::new(), SN_SAMPLE.as_bytes())
         .unwrap();
     let Notification::Redeemed(r) = &event else {
@@ -61,7 +62,7 @@ fn seed_sn_notify_sample() {
 #[test]
 fn several_codes_are_split() {
     let body = SN_SAMPLE.replace("411258698456", "1, 2,3");
-    let Notification::Redeemed(r) = NotificationParser::new()
+    let Notification::Redeemed(r) = NotificationParser::unverified()
         .parse(&http::HeaderMap::new(), body.as_bytes())
         .unwrap()
     else {
@@ -72,7 +73,7 @@ fn several_codes_are_split() {
 
 #[test]
 fn re_notify_success_and_rejection() {
-    let parser = NotificationParser::new();
+    let parser = NotificationParser::unverified();
     let ok = parser
         .parse(&http::HeaderMap::new(), RE_SUCCESS.as_bytes())
         .unwrap();
@@ -104,7 +105,7 @@ fn re_notify_success_and_rejection() {
 #[test]
 fn the_documented_mothod_spelling_is_accepted() {
     let body = RE_SUCCESS.replace("\"method\"", "\"mothod\"");
-    let event = NotificationParser::new()
+    let event = NotificationParser::unverified()
         .parse(&http::HeaderMap::new(), body.as_bytes())
         .unwrap();
     assert!(matches!(event, Notification::Refund(_)));
@@ -112,7 +113,7 @@ fn the_documented_mothod_spelling_is_accepted() {
 
 #[test]
 fn repeated_deliveries_share_a_key() {
-    let parser = NotificationParser::new();
+    let parser = NotificationParser::unverified();
     let a = parser
         .parse(&http::HeaderMap::new(), RE_SUCCESS.as_bytes())
         .unwrap();
@@ -129,7 +130,7 @@ fn repeated_deliveries_share_a_key() {
 
 #[test]
 fn signed_notifications_verify() {
-    let parser = NotificationParser::verifying(&config());
+    let parser = NotificationParser::new(&config());
     let event = parser
         .parse(&signed_headers(DATE), SN_SAMPLE.as_bytes())
         .unwrap();
@@ -174,7 +175,7 @@ fn signed_notifications_verify() {
 
 #[test]
 fn date_window_is_optional() {
-    let parser = NotificationParser::verifying(&config()).max_date_skew(Duration::from_secs(600));
+    let parser = NotificationParser::new(&config()).max_date_skew(Duration::from_secs(600));
     assert!(
         parser
             .parse(&signed_headers(DATE), SN_SAMPLE.as_bytes())
@@ -186,7 +187,7 @@ fn date_window_is_optional() {
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Signature { .. }));
     // Without a window, the old (but correctly signed) date passes.
-    let lenient = NotificationParser::verifying(&config());
+    let lenient = NotificationParser::new(&config());
     assert!(
         lenient
             .parse(&signed_headers(old), SN_SAMPLE.as_bytes())
@@ -198,7 +199,7 @@ fn date_window_is_optional() {
 fn the_clock_setter_keeps_verifying_and_the_window_edge_is_inclusive() {
     // DATE is 1 430 908 460. A parser with its own clock must still check signatures.
     let at = |now: i64| {
-        NotificationParser::verifying(&config())
+        NotificationParser::new(&config())
             .max_date_skew(Duration::from_secs(600))
             .clock(Arc::new(FixedClock::from_seconds(now)))
     };
@@ -232,7 +233,7 @@ fn the_clock_setter_keeps_verifying_and_the_window_edge_is_inclusive() {
 
 #[test]
 fn hostile_bodies_give_typed_errors() {
-    let parser = NotificationParser::new();
+    let parser = NotificationParser::unverified();
     for body in [
         &b""[..],
         b"success",
@@ -264,14 +265,39 @@ fn hostile_bodies_give_typed_errors() {
 #[test]
 fn the_reply_is_the_plain_string_success() {
     assert_eq!(ACK, "success");
-    let r = ack_response();
+    let parser = NotificationParser::new(&config());
+    let r = parser.ack();
     assert_eq!(r.status(), 200);
     assert_eq!(r.body().as_ref(), b"success");
+    let reject = parser.reject();
+    assert!(!reject.status().is_success());
+    assert_ne!(reject.body().as_ref(), b"success");
+}
+
+#[tokio::test]
+async fn the_contract_parse_verifies_and_the_unverified_parser_says_so_by_name() {
+    // The seed sample carries no LH header: the verifying parser refuses it, the
+    // parser named `unverified` takes it.
+    let refused = Notifications::parse(
+        &NotificationParser::new(&config()),
+        &http::HeaderMap::new(),
+        SN_SAMPLE.as_bytes(),
+    )
+    .await;
+    assert!(refused.is_err());
+    let event = Notifications::parse(
+        &NotificationParser::unverified(),
+        &http::HeaderMap::new(),
+        SN_SAMPLE.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(Deduplicate::dedup_key(&event), "snNotify:15354:1");
 }
 
 #[test]
 fn rejections_without_a_refund_serial_stay_distinct() {
-    let parser = NotificationParser::new();
+    let parser = NotificationParser::unverified();
     let a = RE_REJECTED.replace("\"reStatus\":4", "\"reStatus\":4,\"refundSerial\":\"RF-A\"");
     let b = RE_REJECTED.replace("\"reStatus\":4", "\"reStatus\":4,\"refundSerial\":\"RF-B\"");
     let ka = parser
@@ -295,7 +321,7 @@ fn no_secret_in_debug_or_display() {
     let secret = "lianhe-client-secret-9c1f";
     let config = Config::new(3528, "testapi", Secret::new(secret));
     let client = tixpay_lianhe::Client::new(config.clone()).unwrap();
-    let parser = NotificationParser::verifying(&config);
+    let parser = NotificationParser::new(&config);
     let signer = tixpay_lianhe::auth::Signer::new("testapi", &Secret::new(secret));
     for shown in [
         format!("{config:?}"),

@@ -1394,7 +1394,10 @@ async fn permission_callbacks_decode_and_unknown_algorithms_are_refused() {
     let c = client(&server);
     let change = r#"{"appid":"wx1","mchid":"1234567890","service_id":"500001","openid":"oUpF8","user_service_status":"USER_OPEN_SERVICE","openorclose_time":"20240101100000","authorization_code":"AUTH1"}"#;
     let (headers, body) = callback("PAYSCORE.USER_OPEN_SERVICE", "AEAD_AES_256_GCM", change);
-    let event = c.parse_callback(&headers, &body).await.unwrap();
+    let event = tixpay_wechat_payscore::notify::NotificationParser::new(&c)
+        .parse(&headers, &body)
+        .await
+        .unwrap();
     match &event.event {
         notify::CallbackEvent::UserOpenService(p) => {
             assert_eq!(p.openid.as_deref(), Some("oUpF8"));
@@ -1404,14 +1407,20 @@ async fn permission_callbacks_decode_and_unknown_algorithms_are_refused() {
     }
     tixpay_core::test_util::assert_stores_as_json(&event);
     let (headers, body) = callback("PAYSCORE.USER_CLOSE_SERVICE", "AEAD_AES_256_GCM", change);
-    let event = c.parse_callback(&headers, &body).await.unwrap();
+    let event = tixpay_wechat_payscore::notify::NotificationParser::new(&c)
+        .parse(&headers, &body)
+        .await
+        .unwrap();
     assert!(
         matches!(event.event, notify::CallbackEvent::UserCloseService(_)),
         "{event:?}"
     );
     for algorithm in ["", "AEAD_AES_128_GCM", "aead_aes_256_gcm"] {
         let (headers, body) = callback("PAYSCORE.USER_OPEN_SERVICE", algorithm, change);
-        let err = c.parse_callback(&headers, &body).await.unwrap_err();
+        let err = tixpay_wechat_payscore::notify::NotificationParser::new(&c)
+            .parse(&headers, &body)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err.kind(), ErrorKind::Decode { path: Some(p), .. } if p == "resource.algorithm"),
             "{algorithm:?}: {err:?}"
@@ -1490,4 +1499,20 @@ async fn blank_or_runaway_identifiers_never_leave() {
         assert!(!err.may_have_been_sent());
     }
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_callback_answers_are_204_and_a_fail_object() {
+    use tixpay_core::notify::Notifications;
+    let server = MockServer::start().await;
+    let parser = notify::NotificationParser::new(&client(&server));
+    let ack = parser.ack();
+    assert_eq!(ack.status(), 204);
+    assert!(ack.body().is_empty());
+    let reject = parser.reject();
+    assert_eq!(reject.status(), 500);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(reject.body()).unwrap(),
+        serde_json::json!({"code": "FAIL", "message": "rejected"})
+    );
 }

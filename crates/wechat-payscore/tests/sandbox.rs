@@ -46,7 +46,12 @@ async fn receiver(client: Client, fail_first: usize) -> (SandboxServer, Shared<I
         }
         let parsed = std::thread::scope(|scope| {
             scope
-                .spawn(|| runtime.block_on(client.parse_callback(&req.headers, &req.body)))
+                .spawn(|| {
+                    runtime.block_on(
+                        tixpay_wechat_payscore::notify::NotificationParser::new(&client)
+                            .parse(&req.headers, &req.body),
+                    )
+                })
                 .join()
                 .unwrap()
         });
@@ -418,7 +423,10 @@ async fn forged_and_probe_callbacks_are_rejected() {
         "wechatpay-signature",
         "WECHATPAY/SIGNTEST/eHl6".parse().unwrap(),
     );
-    let err = client.parse_callback(&headers, body).await.unwrap_err();
+    let err = tixpay_wechat_payscore::notify::NotificationParser::new(&client)
+        .parse(&headers, body)
+        .await
+        .unwrap_err();
     assert!(matches!(
         err.kind(),
         ErrorKind::Signature {
@@ -432,7 +440,17 @@ async fn forged_and_probe_callbacks_are_rejected() {
             .parse()
             .unwrap(),
     );
-    assert!(client.parse_callback(&headers, body).await.is_err());
+    assert!(
+        tixpay_wechat_payscore::notify::NotificationParser::new(&client)
+            .parse(&headers, body)
+            .await
+            .is_err()
+    );
     headers.remove("wechatpay-nonce");
-    assert!(client.parse_callback(&headers, body).await.is_err());
+    assert!(
+        tixpay_wechat_payscore::notify::NotificationParser::new(&client)
+            .parse(&headers, body)
+            .await
+            .is_err()
+    );
 }
