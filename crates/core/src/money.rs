@@ -98,7 +98,7 @@ impl Fen {
         let whole: u64 = whole.parse().ok()?;
         let frac: u64 = match frac.len() {
             0 => 0,
-            1 => u64::from(frac.as_bytes()[0] - b'0') * 10,
+            1 => frac.parse::<u64>().ok()? * 10,
             _ => frac.parse().ok()?,
         };
         whole.checked_mul(100)?.checked_add(frac).map(Self)

@@ -200,6 +200,27 @@ pub fn assert_readme_stands_alone(readme: &str, crate_name: &str) {
     }
 }
 
+/// Panics unless `value` survives storage as JSON unchanged: what a user storing replies
+/// and notifications relies on.
+///
+/// ```
+/// tixpay_core::test_util::assert_stores_as_json(&tixpay_core::Fen::new(2500));
+/// ```
+#[allow(clippy::panic)] // an assertion for tests: panicking is how it reports
+pub fn assert_stores_as_json<T>(value: &T)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let stored = match serde_json::to_string(value) {
+        Ok(stored) => stored,
+        Err(e) => panic!("{value:?} does not serialize: {e}"),
+    };
+    match serde_json::from_str::<T>(&stored) {
+        Ok(back) => assert_eq!(&back, value, "stored as {stored}"),
+        Err(e) => panic!("{stored} does not read back: {e}"),
+    }
+}
+
 #[cfg(test)]
 mod readme_tests {
     use super::assert_readme_stands_alone;
@@ -225,25 +246,5 @@ mod readme_tests {
             "`tixpay_core::Error` in prose\n```toml\ntixpay_core = 1\n```\n```rust\nuse tixpay_lianhe::Fen;\n```\n",
             "tixpay_lianhe",
         );
-    }
-}
-
-/// Panics unless `value` survives storage as JSON unchanged: what a user storing replies
-/// and notifications relies on.
-///
-/// ```
-/// tixpay_core::test_util::assert_stores_as_json(&tixpay_core::Fen::new(2500));
-/// ```
-pub fn assert_stores_as_json<T>(value: &T)
-where
-    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
-{
-    let stored = match serde_json::to_string(value) {
-        Ok(stored) => stored,
-        Err(e) => panic!("{value:?} does not serialize: {e}"),
-    };
-    match serde_json::from_str::<T>(&stored) {
-        Ok(back) => assert_eq!(&back, value, "stored as {stored}"),
-        Err(e) => panic!("{stored} does not read back: {e}"),
     }
 }
