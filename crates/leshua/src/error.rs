@@ -8,55 +8,15 @@
 
 use tixpay_core::Error;
 
-macro_rules! codes {
-    ($($code:literal => $name:ident, $text:literal;)*) => {
-        /// A known error code, or the raw code.
-        ///
-        /// ```
-        /// use tixpay_leshua::ErrorCode;
-        /// assert_eq!(ErrorCode::from_code("-5103"), ErrorCode::DuplicateRefundId);
-        /// assert_eq!(ErrorCode::from_code("-1041").code(), "-1041");
-        /// ```
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum ErrorCode {
-            $(
-                #[doc = concat!("`", $code, "` ", $text)]
-                $name,
-            )*
-            /// A code the table does not list, kept as sent.
-            Unknown(String),
-        }
-
-        impl ErrorCode {
-            /// Reads a code.
-            pub fn from_code(code: &str) -> Self {
-                match code.trim() {
-                    $($code => Self::$name,)*
-                    other => Self::Unknown(other.to_owned()),
-                }
-            }
-
-            /// The code as sent.
-            pub fn code(&self) -> &str {
-                match self {
-                    $(Self::$name => $code,)*
-                    Self::Unknown(c) => c,
-                }
-            }
-
-            /// The manual's description, for known codes.
-            pub fn description(&self) -> Option<&'static str> {
-                match self {
-                    $(Self::$name => Some($text),)*
-                    Self::Unknown(_) => None,
-                }
-            }
-        }
-    };
-}
-
-codes! {
+tixpay_core::provider_codes! {
+    /// A LeShua error code (交易错误码参照表), or the raw code.
+    ///
+    /// ```
+    /// use tixpay_leshua::ErrorCode;
+    /// assert_eq!(ErrorCode::from_code("-5103"), ErrorCode::DuplicateRefundId);
+    /// assert_eq!(ErrorCode::from_code("-1041").code(), "-1041");
+    /// ```
+    pub enum ErrorCode {
     "-20001" => InvalidParameter, "参数错误或无效";
     "-20002" => InvalidMerchant, "无效的乐刷商户号";
     "-20003" => BadThirdOrderIdFormat, "商户订单号格式有误";
@@ -103,6 +63,7 @@ codes! {
     "-5019" => RefundNotInitiated, "订单未发起退款";
     "-5020" => FeatureUnsupported, "接口不支持该功能";
     "-2125" => RiskControlBlocked, "交易被风控拦截";
+    }
 }
 
 /// Which layer of a reply refused.
@@ -113,13 +74,6 @@ pub enum Layer {
     Protocol,
     /// `result_code` ≠ 0: the business operation was refused.
     Business,
-}
-
-impl ErrorCode {
-    /// The code of a LeShua provider error, if `err` is one.
-    pub fn from_error(err: &Error) -> Option<Self> {
-        err.api_code().map(Self::from_code)
-    }
 }
 
 /// The layer of a LeShua provider error, if `err` is one.

@@ -4,6 +4,7 @@
 mod auth;
 mod client;
 mod config;
+mod error;
 pub mod hawk;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
@@ -15,6 +16,7 @@ pub use config::{
     Config, SANDBOX_HAWK_ID, SANDBOX_KEY, SANDBOX_PASSWORD, ServerAuth,
     TOUR_WEB_API_PARAM_NAMESPACE, V5_PARAM_NAMESPACE,
 };
+pub use error::ErrorCode;
 /// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
 /// money, secrets, clocks and test helpers are reachable as `core::…`.
 pub use tixpay_core as core;

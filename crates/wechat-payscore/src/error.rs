@@ -3,58 +3,26 @@
 use bytes::Bytes;
 use tixpay_core::{ApiError, Error};
 
-/// The `code` of an APIv3 error body.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// 500: retry with the same parameters.
-    SystemError,
-    /// 400.
-    ParamError,
-    /// 400: the same number was used with other parameters.
-    InvalidRequest,
-    /// 401: the request signature is wrong.
-    SignError,
-    /// 403.
-    NoAuth,
-    /// 429.
-    FrequencyLimited,
-    /// 404.
-    OrderNotExist,
-    /// 400: the order's state does not allow this.
-    InvalidOrderState,
-    /// 400.
-    OrderCanceled,
-    /// 400.
-    OrderDone,
-    /// 404: e.g. no platform certificates (use the public key).
-    ResourceNotExists,
-    /// Another code, kept as sent.
-    Unknown(String),
-}
-
-impl ErrorCode {
-    /// Reads a code.
-    pub fn parse(code: &str) -> Self {
-        match code {
-            "SYSTEM_ERROR" => Self::SystemError,
-            "PARAM_ERROR" => Self::ParamError,
-            "INVALID_REQUEST" => Self::InvalidRequest,
-            "SIGN_ERROR" => Self::SignError,
-            "NO_AUTH" => Self::NoAuth,
-            "FREQUENCY_LIMITED" => Self::FrequencyLimited,
-            "ORDER_NOT_EXIST" | "ORDER_NOT_EXISTS" => Self::OrderNotExist,
-            "INVALID_ORDER_STATE" => Self::InvalidOrderState,
-            "ORDER_CANCELED" => Self::OrderCanceled,
-            "ORDER_DONE" => Self::OrderDone,
-            "RESOURCE_NOT_EXISTS" => Self::ResourceNotExists,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-
-    /// The code of a provider error, if `err` is one.
-    pub fn from_error(err: &Error) -> Option<Self> {
-        err.api_code().map(Self::parse)
+tixpay_core::provider_codes! {
+    /// The `code` of an APIv3 error body, or the raw code.
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::ErrorCode;
+    /// assert_eq!(ErrorCode::from_code("ORDER_NOT_EXISTS"), ErrorCode::OrderNotExist);
+    /// assert_eq!(ErrorCode::OrderNotExist.code(), "ORDER_NOT_EXIST");
+    /// ```
+    pub enum ErrorCode {
+        "SYSTEM_ERROR" => SystemError, "500: 系统错误, retry with the same parameters";
+        "PARAM_ERROR" => ParamError, "400: 参数错误";
+        "INVALID_REQUEST" => InvalidRequest, "400: the same number was used with other parameters";
+        "SIGN_ERROR" => SignError, "401: the request signature is wrong";
+        "NO_AUTH" => NoAuth, "403: 商户无权限";
+        "FREQUENCY_LIMITED" => FrequencyLimited, "429: 频率超限";
+        "ORDER_NOT_EXIST" | "ORDER_NOT_EXISTS" => OrderNotExist, "404: 订单不存在";
+        "INVALID_ORDER_STATE" => InvalidOrderState, "400: the order's state does not allow this";
+        "ORDER_CANCELED" => OrderCanceled, "400: 订单已取消";
+        "ORDER_DONE" => OrderDone, "400: 订单已完成";
+        "RESOURCE_NOT_EXISTS" => ResourceNotExists, "404: e.g. no platform certificates (use the public key)";
     }
 }
 
