@@ -5,7 +5,6 @@ use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use http::Method;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tixpay_core::{Authenticate, Error, HttpClient, Idempotency, Operation};
@@ -19,15 +18,7 @@ use crate::requests::{
     PermissionsRequest, PermissionsToken, SyncServiceOrder,
 };
 use crate::types::{ServiceOrder, check_required};
-
-const PROVIDER: &str = "wechat-payscore";
-
-/// Characters left as they are in a path segment or query value: unreserved characters.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+use crate::wire::{Decoded, PROVIDER, check_segment, context, encode, expect_body};
 
 /// How to find a service order for a query (endpoint 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,44 +58,6 @@ impl fmt::Debug for Client {
             .field("config", &self.inner.config)
             .field("keys", &self.inner.keys)
             .finish()
-    }
-}
-
-fn encode(segment: &str) -> String {
-    utf8_percent_encode(segment, COMPONENT).to_string()
-}
-
-/// A path parameter that a URL library would resolve away (`.`, `..`) cannot be sent as
-/// signed.
-fn check_segment(field: &str, value: &str) -> Result<(), Error> {
-    if value == "." || value == ".." {
-        return Err(Error::invalid_request(field, "cannot be `.` or `..`"));
-    }
-    Ok(())
-}
-
-fn context(name: &'static str) -> impl Fn(Error) -> Error {
-    move |e| e.with_provider(PROVIDER).with_operation(name)
-}
-
-/// A verified reply, decoded: its status, and its body unless it was empty (a 204).
-struct Decoded<T> {
-    status: http::StatusCode,
-    body: Option<T>,
-}
-
-/// A reply body is required here: a verified empty reply is a decode error that keeps the
-/// reply's status (there is no body to excerpt).
-fn expect_body<T>(name: &'static str) -> impl FnOnce(Decoded<T>) -> Result<T, Error> {
-    move |reply| {
-        reply.body.ok_or_else(|| {
-            context(name)(Error::decode(
-                Some(reply.status),
-                b"",
-                None,
-                "an empty reply where a body was expected",
-            ))
-        })
     }
 }
 

@@ -12,6 +12,7 @@ mod requests;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 mod types;
+mod wire;
 
 pub use client::{Client, OrderRef};
 pub use config::{BACKUP_BASE_URL, Config, PRODUCTION_BASE_URL};
