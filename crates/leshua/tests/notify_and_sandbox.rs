@@ -561,3 +561,27 @@ fn no_secret_in_debug_or_display() {
         );
     }
 }
+
+#[test]
+fn pay_time_reads_both_documented_forms_as_china_time() {
+    // 2018-12-07 22:42:39 in China (UTC+8) is 14:42:39 UTC, computed outside the crate.
+    assert_eq!(parse_pay_time("20181207224239"), Some(1_544_193_759));
+    assert_eq!(parse_pay_time("2018-12-07 22:42:39"), Some(1_544_193_759));
+    assert_eq!(parse_pay_time(" 20181207224239 "), Some(1_544_193_759));
+    assert_eq!(parse_pay_time("yesterday"), None);
+    assert_eq!(parse_pay_time(""), None);
+}
+
+#[test]
+fn the_documentation_example_is_a_genuine_payment_notification() {
+    let body = tixpay_leshua::notify::signed_example(&config());
+    let Notification::Payment(p) = NotificationParser::new(&config())
+        .parse(&http::HeaderMap::new(), body.as_bytes())
+        .unwrap()
+    else {
+        panic!("not a payment");
+    };
+    assert_eq!(p.third_order_id.as_deref(), Some("NL2019032218253138930"));
+    assert_eq!(p.amount, Some(Fen::new(1)));
+    assert_eq!(p.paid_at, Some(1_544_193_759));
+}
