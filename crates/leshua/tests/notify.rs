@@ -352,3 +352,41 @@ fn a_signed_amount_that_is_not_fen_is_a_typed_error_not_none() {
     };
     assert_eq!(p.amount, None);
 }
+
+#[test]
+fn statuses_and_pay_ways_store_as_their_wire_text() {
+    for status in ["0", "2", "6", "8", "10", "11", "12", "31"] {
+        let parsed = OrderStatus::parse(status);
+        assert_eq!(
+            serde_json::to_string(&parsed).unwrap(),
+            format!("\"{status}\"")
+        );
+        tixpay_core::test_util::assert_stores_as_json(&parsed);
+    }
+    tixpay_core::test_util::assert_stores_as_json(&tixpay_leshua::PayWay::parse("DCPAY"));
+}
+
+#[test]
+fn pay_time_reads_both_documented_forms_as_china_time() {
+    // 2018-12-07 22:42:39 in China (UTC+8) is 14:42:39 UTC, computed outside the crate.
+    assert_eq!(parse_pay_time("20181207224239"), Some(1_544_193_759));
+    assert_eq!(parse_pay_time("2018-12-07 22:42:39"), Some(1_544_193_759));
+    assert_eq!(parse_pay_time(" 20181207224239 "), Some(1_544_193_759));
+    assert_eq!(parse_pay_time("yesterday"), None);
+    assert_eq!(parse_pay_time(""), None);
+}
+
+#[test]
+fn the_documentation_example_is_a_genuine_payment_notification() {
+    let body = tixpay_leshua::notify::signed_example(&config());
+    let event = NotificationParser::new(&config())
+        .parse(&http::HeaderMap::new(), body.as_bytes())
+        .unwrap();
+    tixpay_core::test_util::assert_stores_as_json(&event);
+    let Notification::Payment(p) = event else {
+        panic!("not a payment");
+    };
+    assert_eq!(p.third_order_id.as_deref(), Some("NL2019032218253138930"));
+    assert_eq!(p.amount, Some(Fen::new(1)));
+    assert_eq!(p.paid_at, Some(1_544_193_759));
+}

@@ -12,6 +12,7 @@ fn no_secret_in_debug_or_display() {
     let client = tixpay_lianhe::Client::new(config.clone()).unwrap();
     let parser = NotificationParser::new(&config);
     let signer = tixpay_lianhe::auth::Signer::new("testapi", &Secret::new(secret));
+    assert_eq!(signer.api_name(), "testapi");
     for shown in [
         format!("{config:?}"),
         format!("{client:?}"),

@@ -1109,6 +1109,22 @@ async fn an_iis_error_page_is_an_http_error_and_a_503_is_retried() {
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Http { .. }), "{err:?}");
     assert!(!err.is_outcome_unknown(), "a read's 404 is an answer");
+    // A 200 whose body is not the ticket system's shape is an undecodable reply, kept with
+    // its status, not an HTTP error.
+    let server = MockServer::start().await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(200).set_body_raw("<html>OK</html>", "text/html"),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .query_order("O1", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Decode { status: Some(s), .. } if s.as_u16() == 200),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
