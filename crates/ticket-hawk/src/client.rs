@@ -14,7 +14,8 @@ use tixpay_core::{Error, HttpClient, Idempotency, Operation};
 use crate::auth::{Answer, Exchange};
 use crate::config::Config;
 use crate::types::{
-    BodyFormat, OperationResult, Order, OrderLookup, PayContent, ProviderConfig, RefundParm, Ticket,
+    BodyFormat, OperationResult, Order, OrderLookup, PayContent, ProviderConfig, RefundParm,
+    Ticket, check_len,
 };
 use crate::wire::{self, DcValue};
 
@@ -493,17 +494,6 @@ fn xml_escape(text: &str) -> String {
 const ORDER_ID_MAX: usize = 20;
 /// `senderid` has no documented length; 64 is this crate's guard against runaway URLs.
 const SENDER_ID_MAX: usize = 64;
-
-fn check_len(field: &str, value: &str, max: usize) -> Result<(), Error> {
-    let len = value.chars().count();
-    if len > max {
-        return Err(Error::invalid_request(
-            field,
-            format!("is {len} characters; the limit is {max}"),
-        ));
-    }
-    Ok(())
-}
 
 fn refuse(name: &'static str, e: Error) -> Error {
     e.with_provider(PROVIDER).with_operation(name)

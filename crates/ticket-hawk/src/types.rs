@@ -11,6 +11,11 @@ fn required(field: &str, value: &str, max: usize) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_request(field, "is required"));
     }
+    check_len(field, value, max)
+}
+
+/// Refuses a value of more than `max` characters.
+pub(crate) fn check_len(field: &str, value: &str, max: usize) -> Result<(), Error> {
     let len = value.chars().count();
     if len > max {
         return Err(Error::invalid_request(
