@@ -239,7 +239,7 @@ impl Client {
     /// ```
     pub async fn refund(&self, refund: &Refund) -> Result<RefundReply, Error> {
         const SERVICE: &str = "unified_refund";
-        refund.check().map_err(|e| refuse(SERVICE, e))?;
+        refund.validate().map_err(|e| refuse(SERVICE, e))?;
         let idempotency = Idempotency::Keyed(refund.merchant_refund_id.clone());
         let refund_id = refund.merchant_refund_id.clone();
         self.call(SERVICE, refund.fields(), idempotency, |op| {

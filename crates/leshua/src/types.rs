@@ -604,7 +604,7 @@ impl BarcodePay {
 ///
 /// let refund = Refund::new(OrderRef::LeshuaOrderId("1812072242293655".into()), "R20240101001", Fen::new(100))
 ///     .notify_url("https://example.com/leshua/refund_notify");
-/// assert!(Refund::new(OrderRef::ThirdOrderId("T1".into()), "R_1", Fen::new(1)).check().is_err());
+/// assert!(Refund::new(OrderRef::ThirdOrderId("T1".into()), "R_1", Fen::new(1)).validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
@@ -637,7 +637,7 @@ impl Refund {
     }
 
     /// Checks the documented rules without sending.
-    pub fn check(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), Error> {
         self.order.validate()?;
         check_refund_id(&self.merchant_refund_id)?;
         check_amount("refund_amount", self.refund_amount)?;
@@ -824,32 +824,32 @@ mod tests {
                 "R".repeat(65),
                 Fen::new(1)
             )
-            .check()
+            .validate()
             .is_err()
         );
         assert!(
             Refund::new(OrderRef::ThirdOrderId("T".into()), "R-1", Fen::new(1))
-                .check()
+                .validate()
                 .is_err()
         );
         assert!(
             Refund::new(OrderRef::ThirdOrderId(String::new()), "R1", Fen::new(1))
-                .check()
+                .validate()
                 .is_err()
         );
         assert!(
             Refund::new(OrderRef::LeshuaOrderId("x".repeat(33)), "R1", Fen::new(1))
-                .check()
+                .validate()
                 .is_err()
         );
         assert!(
             Refund::new(OrderRef::ThirdOrderId("T".into()), "R1", Fen::ZERO)
-                .check()
+                .validate()
                 .is_err()
         );
         assert!(
             Refund::new(OrderRef::ThirdOrderId("T".into()), "R1", Fen::new(5))
-                .check()
+                .validate()
                 .is_ok()
         );
         assert!(BarcodePay::new("", "T", Fen::new(1)).validate().is_err());

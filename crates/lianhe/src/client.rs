@@ -256,7 +256,7 @@ impl Client {
     /// ```
     pub async fn cancel_order(&self, cancel: &CancelOrder) -> Result<CancelOutcome, Error> {
         const METHOD: &str = "cancelOrder";
-        cancel.check().map_err(|e| Self::refuse(METHOD, e))?;
+        cancel.validate().map_err(|e| Self::refuse(METHOD, e))?;
         let idempotency = self.write_idempotency(cancel.refund_key());
         let result = self
             .call(METHOD, cancel, idempotency, &[CODE_SUCCESS], |op| {

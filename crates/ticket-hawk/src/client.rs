@@ -173,7 +173,7 @@ impl Client {
     /// ```
     pub async fn refund_order(&self, refund: &RefundParm) -> Result<OperationResult, Error> {
         const NAME: &str = "api/Order/Refund";
-        refund.check().map_err(|e| refuse(NAME, e))?;
+        refund.validate().map_err(|e| refuse(NAME, e))?;
         self.operation_result(
             NAME,
             "/api/Order/Refund",
@@ -188,7 +188,7 @@ impl Client {
     /// refund. Irreversible; sent once.
     pub async fn refund_tickets(&self, refund: &RefundParm) -> Result<OperationResult, Error> {
         const NAME: &str = "api/Order/RefundTicket";
-        refund.check().map_err(|e| refuse(NAME, e))?;
+        refund.validate().map_err(|e| refuse(NAME, e))?;
         self.operation_result(
             NAME,
             "/api/Order/RefundTicket",
@@ -208,7 +208,7 @@ impl Client {
         refund: &RefundParm,
     ) -> Result<OperationResult, Error> {
         const NAME: &str = "api/WebInterface/Order/Ticket/Refund";
-        refund.check().map_err(|e| refuse(NAME, e))?;
+        refund.validate().map_err(|e| refuse(NAME, e))?;
         if username.trim().is_empty() || username.chars().count() > 20 {
             return Err(refuse(
                 NAME,
@@ -273,7 +273,7 @@ impl Client {
     /// same values again changes nothing, so it is retried like a read.
     pub async fn set_provider_config(&self, settings: &ProviderConfig) -> Result<(), Error> {
         const NAME: &str = "api/ProviderConfig";
-        settings.check().map_err(|e| refuse(NAME, e))?;
+        settings.validate().map_err(|e| refuse(NAME, e))?;
         let body = self.body("ProviderConfigParm", &settings.members());
         // IHttpActionResult: an OperationResult when the server says more than 200 OK; a
         // refusal among them was judged by the hook.
@@ -313,7 +313,7 @@ impl Client {
         name: &'static str,
         path: &str,
     ) -> Result<String, Error> {
-        pay.check().map_err(|e| refuse(name, e))?;
+        pay.validate().map_err(|e| refuse(name, e))?;
         let body = self.body("PayContent", &pay.members());
         let answer = self
             .call(

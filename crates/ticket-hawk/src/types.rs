@@ -37,8 +37,8 @@ pub(crate) fn check_len(field: &str, value: &str, max: usize) -> Result<(), Erro
 ///
 /// let whole = RefundParm::whole_order("20240101000123");
 /// let some = RefundParm::tickets("20240101000123", ["T1", "T2"]).memory("customer cancelled");
-/// assert!(RefundParm::tickets("20240101000123", Vec::<String>::new()).check().is_err());
-/// assert!(RefundParm::whole_order("123456789012345678901").check().is_err());
+/// assert!(RefundParm::tickets("20240101000123", Vec::<String>::new()).validate().is_err());
+/// assert!(RefundParm::whole_order("123456789012345678901").validate().is_err());
 /// # let _ = (whole, some);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ impl RefundParm {
     }
 
     /// Checks the documented rules without sending.
-    pub fn check(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), Error> {
         required("orderid", &self.order_id, 20)?;
         if !self.refund_all && self.ticket_ids.is_empty() {
             return Err(Error::invalid_request(
@@ -234,7 +234,7 @@ impl ProviderConfig {
         ]
     }
 
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         required("replayurl", &self.reply_url, 256)
     }
 }
@@ -303,7 +303,7 @@ impl PayContent {
         ]
     }
 
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         required("orderid", &self.order_id, 20)?;
         required("paychannelname", &self.pay_channel_name, 60)
     }
@@ -595,10 +595,10 @@ mod tests {
 
     #[test]
     fn refund_parm_rules() {
-        assert!(RefundParm::whole_order("1").check().is_ok());
-        assert!(RefundParm::whole_order("").check().is_err());
-        assert!(RefundParm::tickets("1", ["a"]).check().is_ok());
-        assert!(RefundParm::tickets("1", [""]).check().is_err());
+        assert!(RefundParm::whole_order("1").validate().is_ok());
+        assert!(RefundParm::whole_order("").validate().is_err());
+        assert!(RefundParm::tickets("1", ["a"]).validate().is_ok());
+        assert!(RefundParm::tickets("1", [""]).validate().is_err());
         let whole = RefundParm {
             ticket_ids: vec!["ignored".into()],
             ..RefundParm::whole_order("1")

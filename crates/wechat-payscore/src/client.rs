@@ -273,7 +273,7 @@ impl Client {
         order: &CreateServiceOrder,
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.create";
-        order.check().map_err(context(NAME))?;
+        order.validate().map_err(context(NAME))?;
         let mchid = self.config().mchid.clone();
         self.json_call(
             NAME,
@@ -382,7 +382,7 @@ impl Client {
         cancel: &CancelServiceOrder,
     ) -> Result<OrderAck, Error> {
         const NAME: &str = "serviceorder.cancel";
-        cancel.check().map_err(context(NAME))?;
+        cancel.validate().map_err(context(NAME))?;
         self.order_action(
             NAME,
             out_order_no,
@@ -401,7 +401,7 @@ impl Client {
         modify: &ModifyServiceOrder,
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.modify";
-        modify.check().map_err(context(NAME))?;
+        modify.validate().map_err(context(NAME))?;
         self.order_action(
             NAME,
             out_order_no,
@@ -432,7 +432,7 @@ impl Client {
         complete: &CompleteServiceOrder,
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.complete";
-        complete.check().map_err(context(NAME))?;
+        complete.validate().map_err(context(NAME))?;
         self.order_action(
             NAME,
             out_order_no,
@@ -479,7 +479,7 @@ impl Client {
         sync: &SyncServiceOrder,
     ) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.sync";
-        sync.check().map_err(context(NAME))?;
+        sync.validate().map_err(context(NAME))?;
         self.order_action(
             NAME,
             out_order_no,
@@ -494,7 +494,7 @@ impl Client {
     /// (8) `POST /v3/payscore/serviceorder/direct-complete`: create and complete at once.
     pub async fn direct_complete(&self, order: &DirectComplete) -> Result<ServiceOrder, Error> {
         const NAME: &str = "serviceorder.direct-complete";
-        order.check().map_err(context(NAME))?;
+        order.validate().map_err(context(NAME))?;
         let mchid = self.config().mchid.clone();
         self.json_call(
             NAME,
@@ -518,7 +518,7 @@ impl Client {
         request: &PermissionsRequest,
     ) -> Result<PermissionsToken, Error> {
         const NAME: &str = "permissions.apply";
-        request.check().map_err(context(NAME))?;
+        request.validate().map_err(context(NAME))?;
         // The reply is a token alone: it echoes nothing to bind it by.
         self.json_call(
             NAME,
@@ -698,7 +698,7 @@ impl Client {
         message: &PaymentMessage,
     ) -> Result<(), Error> {
         const NAME: &str = "serviceorder.send-pendingmessage";
-        message.check().map_err(context(NAME))?;
+        message.validate().map_err(context(NAME))?;
         self.order_action::<_, serde_json::Value>(
             NAME,
             out_order_no,
@@ -717,7 +717,7 @@ impl Client {
         message: &PaymentMessage,
     ) -> Result<(), Error> {
         const NAME: &str = "serviceorder.send-prepaidmessage";
-        message.check().map_err(context(NAME))?;
+        message.validate().map_err(context(NAME))?;
         self.order_action::<_, serde_json::Value>(
             NAME,
             out_order_no,

@@ -151,7 +151,7 @@ impl CreateServiceOrder {
         self
     }
 
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("out_order_no", &self.out_order_no, 32)?;
         check_required("appid", &self.appid, 32)?;
         check_required("service_id", &self.service_id, 32)?;
@@ -162,7 +162,7 @@ impl CreateServiceOrder {
                 "is required",
             ));
         }
-        self.time_range.check()?;
+        self.time_range.validate()?;
         check_payments(&self.post_payments, false)?;
         check_discounts(&self.post_discounts, false)?;
         // Create's discount schema: name and description required, no amount (the amount
@@ -210,7 +210,7 @@ pub struct CancelServiceOrder {
 }
 
 impl CancelServiceOrder {
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("appid", &self.appid, 32)?;
         check_required("service_id", &self.service_id, 32)?;
         check_required("reason", &self.reason, 30)
@@ -239,7 +239,7 @@ pub struct ModifyServiceOrder {
 }
 
 impl ModifyServiceOrder {
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("appid", &self.appid, 32)?;
         check_required("service_id", &self.service_id, 32)?;
         check_required("reason", &self.reason, 50)?;
@@ -260,9 +260,9 @@ impl ModifyServiceOrder {
 /// let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(2_500))
 ///     .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
 ///     .post_discount(PostDiscount::new("会员优惠", Fen::new(500)));
-/// assert!(complete.check().is_ok());
+/// assert!(complete.validate().is_ok());
 /// assert!(CompleteServiceOrder::new("wx", "1", Fen::new(3_000)).post_payment(PostPayment::new("租车费", Fen::new(3_000)))
-///     .post_discount(PostDiscount::new("会员优惠", Fen::new(500))).check().is_err());
+///     .post_discount(PostDiscount::new("会员优惠", Fen::new(500))).validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompleteServiceOrder {
@@ -347,7 +347,7 @@ impl CompleteServiceOrder {
     }
 
     /// Checks the documented rules without sending.
-    pub fn check(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), Error> {
         check_required("appid", &self.appid, 32)?;
         check_required("service_id", &self.service_id, 32)?;
         if self.post_payments.is_empty() {
@@ -356,7 +356,7 @@ impl CompleteServiceOrder {
         check_payments(&self.post_payments, true)?;
         check_discounts(&self.post_discounts, true)?;
         if let Some(range) = &self.time_range {
-            range.check()?;
+            range.validate()?;
         }
         check_total(&self.post_payments, &self.post_discounts, self.total_amount)
     }
@@ -407,7 +407,7 @@ impl SyncServiceOrder {
         }
     }
 
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("appid", &self.appid, 32)?;
         check_required("service_id", &self.service_id, 32)?;
         if self.detail.paid_time.len() != 14
@@ -465,7 +465,7 @@ pub struct DirectComplete {
 }
 
 impl DirectComplete {
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("out_order_no", &self.out_order_no, 32)?;
         check_required("appid", &self.appid, 32)?;
         check_required("service_id", &self.service_id, 32)?;
@@ -474,7 +474,7 @@ impl DirectComplete {
             self.service_introduction.as_deref(),
             20,
         )?;
-        self.time_range.check()?;
+        self.time_range.validate()?;
         check_payments(&self.post_payments, true)?;
         check_discounts(&self.post_discounts, true)?;
         if let Some(url) = &self.notify_url {
@@ -499,7 +499,7 @@ pub struct PermissionsRequest {
 }
 
 impl PermissionsRequest {
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("service_id", &self.service_id, 32)?;
         check_required("appid", &self.appid, 32)?;
         check_required("authorization_code", &self.authorization_code, 64)?;
@@ -595,7 +595,7 @@ pub struct PaymentMessage {
 }
 
 impl PaymentMessage {
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("service_id", &self.service_id, 32)?;
         if self.post_payments.is_empty() {
             return Err(Error::invalid_request("post_payments", "is required"));

@@ -300,7 +300,7 @@ impl TimeRange {
         self
     }
 
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         if matches!(self.end_time, Some(TimePoint::OnAccept)) {
             return Err(Error::invalid_request(
                 "time_range.end_time",
@@ -623,14 +623,14 @@ mod tests {
         assert!(TimePoint::parse("20091325091010").is_err());
         let range = TimeRange::starting(TimePoint::parse("20240102000000").unwrap())
             .ending(TimePoint::parse("20240101").unwrap());
-        assert!(range.check().is_err());
+        assert!(range.validate().is_err());
         assert!(
             TimeRange::starting(TimePoint::OnAccept)
                 .ending(TimePoint::OnAccept)
-                .check()
+                .validate()
                 .is_err()
         );
-        assert!(TimeRange::starting(TimePoint::OnAccept).check().is_ok());
+        assert!(TimeRange::starting(TimePoint::OnAccept).validate().is_ok());
     }
 
     #[test]

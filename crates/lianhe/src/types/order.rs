@@ -464,7 +464,7 @@ pub struct OrderInfo {
 ///     r#"{"orderId":"T20240101001","LHOrderId":"15354","refundId":"RF-1","quantity":2}"#
 /// );
 /// // A whole-order-only product refuses a partial refund before anything is sent.
-/// assert!(CancelOrder::new("T1", "1", 2).full_refund_only(3).check().is_err());
+/// assert!(CancelOrder::new("T1", "1", 2).full_refund_only(3).validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CancelOrder {
@@ -541,7 +541,7 @@ impl CancelOrder {
     }
 
     /// Checks the request against the documented rules without sending it.
-    pub fn check(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), Error> {
         required("orderId", &self.order_id)?;
         required("LHOrderId", &self.lh_order_id)?;
         if self
@@ -713,13 +713,13 @@ mod tests {
 
     #[test]
     fn cancel_rules() {
-        assert!(CancelOrder::new("T", "L", 1).check().is_ok());
-        assert!(CancelOrder::new("T", "L", 0).check().is_err());
-        assert!(CancelOrder::new("", "L", 1).check().is_err());
+        assert!(CancelOrder::new("T", "L", 1).validate().is_ok());
+        assert!(CancelOrder::new("T", "L", 0).validate().is_err());
+        assert!(CancelOrder::new("", "L", 1).validate().is_err());
         assert!(
             CancelOrder::new("T", "L", 3)
                 .full_refund_only(3)
-                .check()
+                .validate()
                 .is_ok()
         );
         let whole = Product {
@@ -730,7 +730,7 @@ mod tests {
         assert!(
             CancelOrder::new("T", "L", 1)
                 .for_product(&whole, 3)
-                .check()
+                .validate()
                 .is_err()
         );
         let partial = Product {
@@ -740,7 +740,7 @@ mod tests {
         assert!(
             CancelOrder::new("T", "L", 1)
                 .for_product(&partial, 3)
-                .check()
+                .validate()
                 .is_ok()
         );
         assert_eq!(CancelOrder::new("T", "L", 1).refund_key(), "T");
