@@ -11,9 +11,13 @@
 //!
 //! | route | provider | verified by | de-duplicated on | success reply |
 //! |---|---|---|---|---|
-//! | `POST /notify/lianhe` | Lianhe | `LH` signature (`NotificationParser::verifying`), then `queryOrder` | `Notification::dedup_key` | `200 success` |
-//! | `POST /notify/leshua` | LeShua | MD5 with the notify key | `Notification::dedup_key` | `200 000000` |
-//! | `POST /notify/wechat-payscore` | PayScore | RSA-SHA256 + AES-256-GCM (`Client::parse_callback`) | callback `id` | `204` |
+//! | `POST /notify/lianhe` | Lianhe | `LH` signature (`NotificationParser::new`), then `queryOrder` | `Notification::dedup_key` | `200 success` |
+//! | `POST /notify/leshua` | LeShua | MD5 with the notify key (`NotificationParser::new`) | `Notification::dedup_key` | `200 000000` |
+//! | `POST /notify/wechat-payscore` | PayScore | RSA-SHA256 + AES-256-GCM (`NotificationParser::new`) | callback `id` | `204` |
+//!
+//! All three routes are one generic handler, `receive`, over the family's notification
+//! contract (`tixpay::core::notify::Notifications`): each provider crate's parser verifies,
+//! gives an event with a `dedup_key()`, and names its own `ack()` and `reject()` replies.
 //!
 //! The 游宝星 ticket system has no route: its callbacks (`?parm=…&sign=…`) are documented
 //! only that far, the signing rule is not, and an unverifiable callback is no better than
