@@ -640,6 +640,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_invalid_request_names_its_field_only_when_it_has_one() {
+        let named = Error::invalid_request("sellPrice", "too big");
+        assert!(
+            matches!(named.kind(), ErrorKind::InvalidRequest { field: Some(f), .. } if f == "sellPrice")
+        );
+        let unnamed = Error::invalid_request("", "no field");
+        assert!(matches!(
+            unnamed.kind(),
+            ErrorKind::InvalidRequest { field: None, .. }
+        ));
+        assert!(!named.may_have_been_sent() && !unnamed.may_have_been_sent());
+    }
+
+    #[test]
     fn display_shows_provider_code_and_message() {
         let err =
             Error::api(ApiError::new("20000", "执行失败").with_status(StatusCode::BAD_REQUEST))
