@@ -118,6 +118,9 @@ impl Transport for MockTransport {
             state.replies.pop_front()
         };
         Box::pin(async move {
+            // A real transport always waits for the network; yielding here does the same, so
+            // that a timeout around a call can fire even if a retry loop never ends.
+            tokio::task::yield_now().await;
             match reply {
                 Some(MockReply::Response(r)) => Ok(r),
                 Some(MockReply::Error(kind)) => Err(TransportError::new(kind)),
