@@ -388,6 +388,10 @@ mod tests {
                 extra: None
             }
         );
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            r#"{"price":99.90,"extra":null}"#
+        );
         let ok: Priced = serde_json::from_str(r#"{"price":1.5e3}"#).unwrap();
         assert_eq!(ok.price, Fen::new(150_000));
         let fen: Fen = serde_json::from_str("2500").unwrap();

@@ -316,6 +316,23 @@ async fn cancel_order_accepted_and_refused() {
 }
 
 #[tokio::test]
+async fn a_cancel_with_the_demo_price_sends_it_as_exact_yuan() {
+    let server = MockServer::start().await;
+    expect(
+        &server,
+        "cancelOrder",
+        r#"{"partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354","quantity":3,"sellPrice":5.00}}"#,
+        r#"{"code":10000,"describe":"执行成功","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":6,"reQuantity":3}}"#,
+    )
+    .await;
+    let cancel = CancelOrder::new("T1", "15354", 3).sell_price(Fen::new(500));
+    assert!(matches!(
+        client(&server).cancel_order(&cancel).await.unwrap(),
+        CancelOutcome::Accepted(_)
+    ));
+}
+
+#[tokio::test]
 async fn send_resends_the_voucher() {
     let server = MockServer::start().await;
     let body = r#"{"partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354"}}"#;
