@@ -23,7 +23,7 @@ use tixpay::wechat_payscore::{Client, Config, OrderRef};
 mod support;
 
 const MERCHANT_KEY: &str = include_str!("../crates/core/tests/fixtures/w1_private_key.pem");
-const PLATFORM_KEY: &str = include_str!("../crates/wechat-payscore/src/sandbox/platform_a.key");
+const PLATFORM_KEY: &str = include_str!("../crates/wechat-payscore/sandbox-keys/platform_a.key");
 const NOW: i64 = 1_700_000_000;
 const APIV3: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
 const ORDER: &str = r#"{"appid":"wxd678efh567hg6787","mchid":"1234567890","out_order_no":"RENT-1","service_id":"500001","service_introduction":"租借","state":"DOING","state_description":"USER_CONFIRM","risk_fund":{"name":"DEPOSIT","amount":20000},"notify_url":"https://r.example/n","order_id":"15646546545165651651"}"#;
@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
     .unwrap()
     .base_url(base.clone())
     .clock(Arc::new(FixedClock::from_seconds(NOW)));
-    let client = Client::with_http_client(config, HttpClient::new().unwrap()).unwrap();
+    let client = Client::with_http_client(config, HttpClient::new().unwrap());
     let order = OrderRef::OutOrderNo("RENT-1".into());
 
     let raw = reqwest::Client::builder().no_proxy().build().unwrap();

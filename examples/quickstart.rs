@@ -214,8 +214,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     let lianhe = lianhe::Client::new(lianhe_box.config()).map_err(sandbox)?;
     let leshua = leshua::Client::new(leshua_box.config()).map_err(sandbox)?;
     let tickets = ticket_hawk::Client::new(ticket_box.config()).map_err(sandbox)?;
-    let payscore =
-        payscore::Client::new(payscore_box.config().map_err(sandbox)?).map_err(sandbox)?;
+    let payscore = payscore::Client::new(payscore_box.config()).map_err(sandbox)?;
 
     // Our webhook receiver, exactly as in examples/webhooks.rs. The layer around it can
     // make the next Lianhe answer go missing, as when a response is lost on the way back.

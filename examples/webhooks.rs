@@ -508,7 +508,7 @@ async fn sandbox_demo() -> Result<(), Box<dyn StdError>> {
     let lianhe_box = LianheSandbox::start().await?;
     let leshua_box = LeshuaSandbox::start().await?;
     let payscore_box = PayScoreSandbox::start().await?;
-    let payscore_client = payscore::Client::new(payscore_box.config()?)?;
+    let payscore_client = payscore::Client::new(payscore_box.config())?;
 
     let receiver = Receiver::new()
         .lianhe(

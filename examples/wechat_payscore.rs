@@ -46,7 +46,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     }
     println!("PayScore sandbox (set the WECHATPAY_* and PAYSCORE_* variables for the real API)\n");
     let sandbox = PayScoreSandbox::start().await?;
-    let client = Client::new(sandbox.config()?)?;
+    let client = Client::new(sandbox.config())?;
 
     // The merchant's callback endpoint.
     let received: Shared<Vec<Callback>> = Shared::new(Vec::new());

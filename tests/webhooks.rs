@@ -55,7 +55,7 @@ async fn unverifiable_deliveries_are_refused_on_every_route_without_saying_why()
         .leshua(leshua::notify::NotificationParser::new(
             &leshua_box.config(),
         ))
-        .payscore(wechat_payscore::Client::new(payscore_box.config().unwrap()).unwrap());
+        .payscore(wechat_payscore::Client::new(payscore_box.config()).unwrap());
     let inbox = receiver.inbox();
     let server = webhooks::serve(receiver.router(), "127.0.0.1:0")
         .await

@@ -308,7 +308,7 @@ fn refusal(err: &Error) -> Option<CancelRefused> {
         #[serde(
             rename = "LHOrderId",
             default,
-            deserialize_with = "crate::types::common::lenient::opt_string"
+            deserialize_with = "crate::types::lenient::opt_string"
         )]
         lh_order_id: Option<String>,
         #[serde(rename = "orderStatus", default)]
@@ -316,7 +316,7 @@ fn refusal(err: &Error) -> Option<CancelRefused> {
         #[serde(
             rename = "reQuantity",
             default,
-            deserialize_with = "crate::types::common::lenient::opt_i64"
+            deserialize_with = "crate::types::lenient::opt_i64"
         )]
         refundable_quantity: Option<i64>,
         #[serde(rename = "reStatus", default)]

@@ -39,7 +39,7 @@ use tixpay_core::{Clock, Error, SharedClock, SignatureSubject, SystemClock, date
 use crate::auth::{NOTIFY_URI, Signer};
 use crate::config::Config;
 use crate::error::CODE_SUCCESS;
-use crate::types::common::lenient;
+use crate::types::lenient;
 use crate::types::{OrderStatus, RefundStatus};
 
 /// The reply Lianhe expects: the plain string `success`.

@@ -78,15 +78,12 @@ impl<'de> Deserialize<'de> for Code {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Head {
     pub(crate) code: Code,
-    #[serde(
-        default,
-        deserialize_with = "crate::types::common::lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "crate::types::lenient::opt_string")]
     pub(crate) describe: Option<String>,
     #[serde(
         rename = "totalSize",
         default,
-        deserialize_with = "crate::types::common::lenient::opt_i64"
+        deserialize_with = "crate::types::lenient::opt_i64"
     )]
     pub(crate) total_size: Option<i64>,
     /// `partnerId`, echoed on every reply (a number in the documents).

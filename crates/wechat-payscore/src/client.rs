@@ -12,12 +12,11 @@ use tixpay_core::{Authenticate, Error, HttpClient, Idempotency, Operation};
 use crate::auth::{Exchange, RequestSigner};
 use crate::certificates::PlatformKeys;
 use crate::config::Config;
-use crate::requests::{
+use crate::types::{
     AppService, AssessUserRiskLevel, Authorization, CancelServiceOrder, CompleteServiceOrder,
     CreateServiceOrder, DirectComplete, MerchantBill, ModifyServiceOrder, OrderAck, PaymentMessage,
-    PermissionsRequest, PermissionsToken, SyncServiceOrder,
+    PermissionsRequest, PermissionsToken, ServiceOrder, SyncServiceOrder, check_required,
 };
-use crate::types::{ServiceOrder, check_required};
 use crate::wire::{Decoded, PROVIDER, check_segment, context, encode, expect_body};
 
 /// How to find a service order for a query (endpoint 2).
@@ -64,15 +63,15 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client with the default HTTP machinery.
     pub fn new(config: Config) -> Result<Self, Error> {
-        Self::with_http_client(config, HttpClient::new()?)
+        Ok(Self::with_http_client(config, HttpClient::new()?))
     }
 
     /// A client sending through `http`.
-    pub fn with_http_client(config: Config, http: HttpClient) -> Result<Self, Error> {
-        let keys = PlatformKeys::new(config.key_ring()?);
-        Ok(Self {
+    pub fn with_http_client(config: Config, http: HttpClient) -> Self {
+        let keys = PlatformKeys::new(config.key_ring());
+        Self {
             inner: Arc::new(Inner { config, http, keys }),
-        })
+        }
     }
 
     /// The configuration.

@@ -138,8 +138,10 @@ impl Config {
     }
 
     /// The merchant: `mchid`, its API private key (PKCS#8 PEM) and that certificate's
-    /// serial, and the 32-byte APIv3 key. Add how to verify WeChat Pay with
-    /// [`Config::wechatpay_public_key`] and/or [`Config::platform_certificates`].
+    /// serial, and the 32-byte APIv3 key. WeChat Pay's replies are verified with the
+    /// platform certificates downloaded from `/v3/certificates` unless
+    /// [`Config::wechatpay_public_key`] is given (then with that key, or with both when
+    /// [`Config::platform_certificates`] is called too).
     pub fn new(
         mchid: impl Into<String>,
         private_key_pem: &str,
@@ -150,10 +152,24 @@ impl Config {
             .map_err(|e| Error::config(format!("merchant private key: {e}")))?;
         let apiv3 = AesGcmKey::new(apiv3_key.expose_bytes())
             .map_err(|e| Error::config(format!("APIv3 key: {e}")))?;
-        Ok(Self {
-            mchid: mchid.into(),
+        Ok(Self::with_keys(
+            mchid.into(),
+            private_key,
+            cert_serial.into(),
+            apiv3,
+        ))
+    }
+
+    fn with_keys(
+        mchid: String,
+        private_key: RsaPrivateKey,
+        cert_serial: String,
+        apiv3: AesGcmKey,
+    ) -> Self {
+        Self {
+            mchid,
             private_key: Arc::new(private_key),
-            cert_serial: cert_serial.into(),
+            cert_serial,
             apiv3: Arc::new(apiv3),
             apiv2_key: None,
             public_key: None,
@@ -164,7 +180,7 @@ impl Config {
             clock: Arc::new(SystemClock),
             nonce: Arc::new(RandomNonce),
             certificate_refresh: Duration::from_secs(12 * 3600),
-        })
+        }
     }
 
     /// Verify with the WeChat Pay public key (微信支付公钥) whose id (`PUB_KEY_ID_…`) comes in
@@ -242,23 +258,53 @@ impl Config {
         self
     }
 
+    /// A configuration for the sandbox at `url` (a [`PayScoreSandbox`](crate::sandbox::PayScoreSandbox)
+    /// started in its default public-key mode), with the sandbox's fixed, public, not real
+    /// keys. [`PayScoreSandbox::config`](crate::sandbox::PayScoreSandbox::config) also
+    /// follows a sandbox started with other options (certificate mode, its clock).
+    ///
+    /// ```
+    /// let config = tixpay_wechat_payscore::Config::sandbox("http://127.0.0.1:8080");
+    /// assert_eq!(config.mchid(), tixpay_wechat_payscore::sandbox::SANDBOX_MCHID);
+    /// ```
+    #[cfg(feature = "sandbox")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+    pub fn sandbox(url: impl Into<String>) -> Self {
+        let (key_id, key) = crate::sandbox::keys::public_key();
+        let mut config = Self::sandbox_merchant(url);
+        config.public_key = Some((key_id.to_owned(), key));
+        config
+    }
+
+    /// The sandbox's merchant at `url`, verifying by downloaded certificates.
+    #[cfg(feature = "sandbox")]
+    pub(crate) fn sandbox_merchant(url: impl Into<String>) -> Self {
+        use crate::sandbox::{self as sb, keys};
+        let mut config = Self::with_keys(
+            sb::SANDBOX_MCHID.to_owned(),
+            keys::merchant(),
+            sb::SANDBOX_MERCHANT_SERIAL.to_owned(),
+            keys::apiv3(),
+        );
+        config.apiv2_key = Some(Secret::new(sb::SANDBOX_APIV2_KEY));
+        config.base_url(url)
+    }
+
     /// The merchant id.
     pub fn mchid(&self) -> &str {
         &self.mchid
     }
 
-    pub(crate) fn key_ring(&self) -> Result<KeyRing, Error> {
+    /// How replies are verified: the public key, downloaded certificates, or both. Without
+    /// a public key, certificates are the only way, whether or not
+    /// [`Config::platform_certificates`] was called.
+    pub(crate) fn key_ring(&self) -> KeyRing {
         match (&self.public_key, self.use_certificates) {
-            (Some((id, key)), false) => Ok(KeyRing::public_key(id.clone(), key.clone())),
-            (None, true) => Ok(KeyRing::certificates(self.initial_certificates.clone())),
-            (Some((id, key)), true) => Ok(KeyRing::combined(
-                id.clone(),
-                key.clone(),
-                self.initial_certificates.clone(),
-            )),
-            (None, false) => Err(Error::config(
-                "say how to verify WeChat Pay: Config::wechatpay_public_key and/or Config::platform_certificates",
-            )),
+            (Some((id, key)), false) => KeyRing::public_key(id.clone(), key.clone()),
+            (Some((id, key)), true) => {
+                KeyRing::combined(id.clone(), key.clone(), self.initial_certificates.clone())
+            }
+            (None, _) => KeyRing::certificates(self.initial_certificates.clone()),
         }
     }
 }

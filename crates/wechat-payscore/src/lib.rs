@@ -8,7 +8,6 @@ mod config;
 mod error;
 pub mod invoke;
 pub mod notify;
-mod requests;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 mod types;
@@ -17,19 +16,17 @@ mod wire;
 pub use client::{Client, OrderRef};
 pub use config::{BACKUP_BASE_URL, Config, PRODUCTION_BASE_URL};
 pub use error::{ErrorCode, PayScoreCode};
-pub use requests::{
-    AssessUserRiskLevel, Authorization, BillFile, CancelServiceOrder, CompleteServiceOrder,
-    CreateServiceOrder, DirectComplete, MerchantBill, ModifyServiceOrder, OrderAck, PaymentMessage,
-    PermissionsRequest, PermissionsToken, SyncDetail, SyncServiceOrder,
-};
 /// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
 /// money, secrets, clocks and test helpers are reachable as `core::…`.
 pub use tixpay_core as core;
 pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::{
-    AuthorizationState, Collection, CollectionDetail, CollectionState, Device, Location, PaidType,
-    PostDiscount, PostPayment, RiskFund, RiskFundName, ServiceOrder, State, StateDescription,
-    TimePoint, TimeRange,
+    AssessUserRiskLevel, Authorization, AuthorizationState, BillFile, CancelServiceOrder,
+    Collection, CollectionDetail, CollectionState, CompleteServiceOrder, CreateServiceOrder,
+    Device, DirectComplete, Location, MerchantBill, ModifyServiceOrder, OrderAck, PaidType,
+    PaymentMessage, PermissionsRequest, PermissionsToken, PostDiscount, PostPayment, RiskFund,
+    RiskFundName, ServiceOrder, State, StateDescription, SyncDetail, SyncServiceOrder, TimePoint,
+    TimeRange,
 };
 
 #[cfg(test)]

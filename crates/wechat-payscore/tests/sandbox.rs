@@ -91,7 +91,7 @@ fn rental(no: &str, notify: &str) -> CreateServiceOrder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_confirm_complete_pay_callback() {
     let sandbox = PayScoreSandbox::start().await.unwrap();
-    let client = Client::new(sandbox.config().unwrap()).unwrap();
+    let client = Client::new(sandbox.config()).unwrap();
     let (hook, inbox) = receiver(client.clone(), 1).await;
     let order = rental("RENT-1", "https://notify.invalid/payscore").need_user_confirm(true);
     let created = client.create_service_order(&order).await.unwrap();
@@ -194,7 +194,7 @@ async fn create_confirm_complete_pay_callback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_in_created_state_and_expiry() {
     let sandbox = PayScoreSandbox::start().await.unwrap();
-    let client = Client::new(sandbox.config().unwrap()).unwrap();
+    let client = Client::new(sandbox.config()).unwrap();
     client
         .create_service_order(&rental("C-1", "https://n.invalid/cb"))
         .await
@@ -258,7 +258,8 @@ async fn cancel_in_created_state_and_expiry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modify_only_lowers_and_messages_once() {
     let sandbox = PayScoreSandbox::start().await.unwrap();
-    let client = Client::new(sandbox.config().unwrap()).unwrap();
+    // `Config::sandbox(url)` fits a sandbox started with the default options.
+    let client = Client::new(Config::sandbox(sandbox.uri())).unwrap();
     client
         .create_service_order(&rental("M-1", "https://n.invalid/cb"))
         .await
@@ -322,7 +323,7 @@ async fn certificates_download_and_refresh_on_unknown_serial() {
     })
     .await
     .unwrap();
-    let client = Client::new(sandbox.config().unwrap()).unwrap();
+    let client = Client::new(sandbox.config()).unwrap();
     assert!(client.certificate_serials().is_empty());
     // The first reply's serial is unknown: the client downloads the certificates.
     client
@@ -355,7 +356,6 @@ async fn certificates_refresh_in_the_background() {
     .unwrap();
     let config = sandbox
         .config()
-        .unwrap()
         .certificate_refresh_interval(std::time::Duration::from_millis(50));
     let client = Client::new(config).unwrap();
     assert!(client.certificate_serials().is_empty());
@@ -404,7 +404,8 @@ async fn a_bad_request_signature_gets_sign_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_and_probe_callbacks_are_rejected() {
     let sandbox = PayScoreSandbox::start().await.unwrap();
-    let client = Client::new(sandbox.config().unwrap()).unwrap();
+    // `Config::sandbox(url)` fits a sandbox started with the default options.
+    let client = Client::new(Config::sandbox(sandbox.uri())).unwrap();
     let body = br#"{"id":"EV-1","event_type":"PAYSCORE.USER_PAID","resource":{"algorithm":"AEAD_AES_256_GCM","ciphertext":"AAAA","nonce":"123456789012","associated_data":"payscore"}}"#;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

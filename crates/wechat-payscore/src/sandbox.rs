@@ -9,7 +9,7 @@
 //! schedule, compressed, until it gets a 2xx. [`PayScoreSandbox::user_confirms`] and
 //! [`PayScoreSandbox::user_pays`] stand in for the user.
 //!
-//! Its keys are fixed, public, and not real (see `src/sandbox/README.md`).
+//! Its keys are fixed, public, and not real (see `sandbox-keys/README.md`).
 //!
 //! ```
 //! use tixpay_wechat_payscore::sandbox::PayScoreSandbox;
@@ -17,7 +17,7 @@
 //!
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
 //! let sandbox = PayScoreSandbox::start().await?;
-//! let client = Client::new(sandbox.config()?)?;
+//! let client = Client::new(sandbox.config())?;
 //! let err = client
 //!     .query_service_order(&OrderRef::OutOrderNo("none".into()), sandbox.service_id(), sandbox.appid())
 //!     .await
@@ -44,18 +44,43 @@ use tixpay_core::sandbox::{
     DeliveryReport, RetrySchedule, SandboxRequest, SandboxResponse, SandboxServer, Shared, Webhook,
     WebhookDispatcher,
 };
-use tixpay_core::{
-    Clock, Error, Secret, SharedClock, SystemClock, datetime, nonce::random_alphanumeric,
-};
+use tixpay_core::{Clock, Error, SharedClock, SystemClock, datetime, nonce::random_alphanumeric};
 
 use crate::auth::{request_message, sign_response};
 use crate::config::Config;
 
-const PLATFORM_A_KEY: &str = include_str!("platform_a.key");
-const PLATFORM_A_CERT: &str = include_str!("platform_a.crt");
-const PLATFORM_B_KEY: &str = include_str!("platform_b.key");
-const PLATFORM_B_CERT: &str = include_str!("platform_b.crt");
-const MERCHANT_KEY: &str = include_str!("merchant.key");
+/// The sandbox's fixed keys (`sandbox-keys/`), shared with [`Config::sandbox`].
+pub(crate) mod keys {
+    use tixpay_core::crypto::{AesGcmKey, Certificate, RsaPrivateKey, RsaPublicKey};
+
+    pub(crate) const PLATFORM_A_KEY: &str = include_str!("../sandbox-keys/platform_a.key");
+    pub(crate) const PLATFORM_A_CERT: &str = include_str!("../sandbox-keys/platform_a.crt");
+    pub(crate) const PLATFORM_B_KEY: &str = include_str!("../sandbox-keys/platform_b.key");
+    pub(crate) const PLATFORM_B_CERT: &str = include_str!("../sandbox-keys/platform_b.crt");
+    pub(crate) const MERCHANT_KEY: &str = include_str!("../sandbox-keys/merchant.key");
+
+    /// The merchant's private key.
+    #[allow(clippy::expect_used)] // a built-in key that a test parses; no input reaches this
+    pub(crate) fn merchant() -> RsaPrivateKey {
+        RsaPrivateKey::from_pkcs8_pem(MERCHANT_KEY).expect("the sandbox's merchant key parses")
+    }
+
+    /// The APIv3 key.
+    #[allow(clippy::expect_used)] // 32 bytes, a constant
+    pub(crate) fn apiv3() -> AesGcmKey {
+        AesGcmKey::new(super::SANDBOX_APIV3_KEY.as_bytes())
+            .expect("the sandbox's APIv3 key is 32 bytes")
+    }
+
+    /// The "WeChat Pay public key" the sandbox signs with in public-key mode, and its id.
+    #[allow(clippy::expect_used)] // a built-in certificate that a test parses
+    pub(crate) fn public_key() -> (&'static str, RsaPublicKey) {
+        let cert =
+            Certificate::from_pem(PLATFORM_A_CERT).expect("the sandbox's certificate parses");
+        (super::SANDBOX_PUBLIC_KEY_ID, cert.public_key().clone())
+    }
+}
+use keys::{MERCHANT_KEY, PLATFORM_A_CERT, PLATFORM_A_KEY, PLATFORM_B_CERT, PLATFORM_B_KEY};
 
 /// The sandbox merchant's `mchid`.
 pub const SANDBOX_MCHID: &str = "1230000109";
@@ -212,23 +237,12 @@ impl PayScoreSandbox {
 
     /// A merchant configuration for this sandbox (keys, APIv2 key, clock, verification
     /// matching the sandbox's mode).
-    pub fn config(&self) -> Result<Config, Error> {
-        let base = Config::new(
-            SANDBOX_MCHID,
-            MERCHANT_KEY,
-            SANDBOX_MERCHANT_SERIAL,
-            Secret::new(SANDBOX_APIV3_KEY),
-        )?
-        .base_url(self.uri())
-        .apiv2_key(Secret::new(SANDBOX_APIV2_KEY))
-        .clock(Arc::clone(&self.simulator.options.clock));
-        match self.simulator.options.mode {
-            VerifyMode::PublicKey => {
-                let public = self.simulator.platform_a.cert.public_key().to_spki_pem();
-                base.wechatpay_public_key(SANDBOX_PUBLIC_KEY_ID, &public)
-            }
-            VerifyMode::Certificates => Ok(base.platform_certificates()),
-        }
+    pub fn config(&self) -> Config {
+        let config = match self.simulator.options.mode {
+            VerifyMode::PublicKey => Config::sandbox(self.uri()),
+            VerifyMode::Certificates => Config::sandbox_merchant(self.uri()),
+        };
+        config.clock(Arc::clone(&self.simulator.options.clock))
     }
 
     /// The WeChat Pay public key (SPKI PEM) the sandbox signs with in public-key mode.
