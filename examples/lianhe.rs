@@ -146,7 +146,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
 }
 
 async fn real(config: Config) -> Result<(), Box<dyn StdError>> {
-    println!("Lianhe at {}\n", config.base_url_str());
+    println!("Lianhe partner {}\n", config.partner_id());
     let client = Client::new(config)?;
     let request = match std::env::var("LIANHE_DEAL_ID") {
         Ok(id) => GetTeam::by_ids([id]).simple(true),

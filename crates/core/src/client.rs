@@ -369,16 +369,6 @@ impl Operation {
         &self.headers
     }
 
-    /// The body bytes.
-    pub fn body_bytes(&self) -> &Bytes {
-        &self.body
-    }
-
-    /// The idempotency.
-    pub fn idempotency_kind(&self) -> &Idempotency {
-        &self.idempotency
-    }
-
     /// The request for one attempt to the first URL (before authentication).
     pub fn to_request(&self) -> Result<http::Request<Bytes>, Error> {
         self.request_to(0)
@@ -970,8 +960,8 @@ mod tests {
         assert_eq!(op.name(), "o");
         assert_eq!(op.method(), Method::POST);
         assert_eq!(op.headers()["x-a"], "1");
-        assert_eq!(op.body_bytes().as_ref(), b"b");
-        assert_eq!(op.idempotency_kind(), &Idempotency::Keyed("K".into()));
+        assert_eq!(op.body.as_ref(), b"b");
+        assert_eq!(op.idempotency, Idempotency::Keyed("K".into()));
         let client = HttpClient::builder()
             .retry_policy(RetryPolicy::default().max_attempts(7))
             .build()

@@ -163,11 +163,6 @@ impl Config {
         &self.api_name
     }
 
-    /// The base URL.
-    pub fn base_url_str(&self) -> &str {
-        &self.base_url
-    }
-
     /// The endpoint of `method`: `{base}/openapi/index.php?method={method}`.
     pub fn endpoint(&self, method: &str) -> String {
         format!("{}/openapi/index.php?method={method}", self.base_url)
@@ -195,14 +190,14 @@ mod tests {
         assert_eq!(config.partner_id(), 3528);
         assert_eq!(config.api_name(), "myapi");
         assert_eq!(config.client_secret.expose(), "s3cr3t");
-        assert_eq!(config.base_url_str(), "http://test.lianhepiaowu.com");
+        assert_eq!(config.base_url, "http://test.lianhepiaowu.com");
         let default_host = Config::from_vars(&vars(&[
             ("LIANHE_PARTNER_ID", "1"),
             ("LIANHE_API_NAME", "a"),
             ("LIANHE_CLIENT_SECRET", "b"),
         ]))
         .unwrap();
-        assert_eq!(default_host.base_url_str(), PRODUCTION_BASE_URL);
+        assert_eq!(default_host.base_url, PRODUCTION_BASE_URL);
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl PlatformKeys {
     /// completes.
     async fn download_locked(&self, client: &Client) -> Result<Vec<String>, Error> {
         let op = client.operation(
-            "certificates",
+            "GET /v3/certificates",
             Method::GET,
             "/v3/certificates?algorithm_type=RSA",
             None,

@@ -244,7 +244,7 @@ impl Client {
             .keys
             .refresh(self)
             .await
-            .map_err(context("certificates"))
+            .map_err(context("GET /v3/certificates"))
     }
 
     /// Refreshes the platform certificates every [`Config::certificate_refresh_interval`]
@@ -271,7 +271,7 @@ impl Client {
         &self,
         order: &CreateServiceOrder,
     ) -> Result<ServiceOrder, Error> {
-        const NAME: &str = "serviceorder.create";
+        const NAME: &str = "POST /v3/payscore/serviceorder";
         order.validate().map_err(context(NAME))?;
         let mchid = self.config().mchid.clone();
         self.json_call(
@@ -306,7 +306,7 @@ impl Client {
         service_id: &str,
         appid: &str,
     ) -> Result<ServiceOrder, Error> {
-        const NAME: &str = "serviceorder.query";
+        const NAME: &str = "GET /v3/payscore/serviceorder";
         let (key, value) = match order {
             OrderRef::OutOrderNo(v) => ("out_order_no", v),
             OrderRef::QueryId(v) => ("query_id", v),
@@ -380,7 +380,7 @@ impl Client {
         out_order_no: &str,
         cancel: &CancelServiceOrder,
     ) -> Result<OrderAck, Error> {
-        const NAME: &str = "serviceorder.cancel";
+        const NAME: &str = "POST /v3/payscore/serviceorder/{out_order_no}/cancel";
         cancel.validate().map_err(context(NAME))?;
         self.order_action(
             NAME,
@@ -399,7 +399,7 @@ impl Client {
         out_order_no: &str,
         modify: &ModifyServiceOrder,
     ) -> Result<ServiceOrder, Error> {
-        const NAME: &str = "serviceorder.modify";
+        const NAME: &str = "POST /v3/payscore/serviceorder/{out_order_no}/modify";
         modify.validate().map_err(context(NAME))?;
         self.order_action(
             NAME,
@@ -430,7 +430,7 @@ impl Client {
         out_order_no: &str,
         complete: &CompleteServiceOrder,
     ) -> Result<ServiceOrder, Error> {
-        const NAME: &str = "serviceorder.complete";
+        const NAME: &str = "POST /v3/payscore/serviceorder/{out_order_no}/complete";
         complete.validate().map_err(context(NAME))?;
         self.order_action(
             NAME,
@@ -450,7 +450,7 @@ impl Client {
         appid: &str,
         service_id: &str,
     ) -> Result<OrderAck, Error> {
-        const NAME: &str = "serviceorder.pay";
+        const NAME: &str = "POST /v3/payscore/serviceorder/{out_order_no}/pay";
         check_required("appid", appid, 32).map_err(context(NAME))?;
         check_required("service_id", service_id, 32).map_err(context(NAME))?;
         // appid, out_order_no and service_id are always returned; mchid is not marked so.
@@ -477,7 +477,7 @@ impl Client {
         out_order_no: &str,
         sync: &SyncServiceOrder,
     ) -> Result<ServiceOrder, Error> {
-        const NAME: &str = "serviceorder.sync";
+        const NAME: &str = "POST /v3/payscore/serviceorder/{out_order_no}/sync";
         sync.validate().map_err(context(NAME))?;
         self.order_action(
             NAME,
@@ -492,7 +492,7 @@ impl Client {
 
     /// (8) `POST /v3/payscore/serviceorder/direct-complete`: create and complete at once.
     pub async fn direct_complete(&self, order: &DirectComplete) -> Result<ServiceOrder, Error> {
-        const NAME: &str = "serviceorder.direct-complete";
+        const NAME: &str = "POST /v3/payscore/serviceorder/direct-complete";
         order.validate().map_err(context(NAME))?;
         let mchid = self.config().mchid.clone();
         self.json_call(
@@ -516,7 +516,7 @@ impl Client {
         &self,
         request: &PermissionsRequest,
     ) -> Result<PermissionsToken, Error> {
-        const NAME: &str = "permissions.apply";
+        const NAME: &str = "POST /v3/payscore/permissions";
         request.validate().map_err(context(NAME))?;
         // The reply is a token alone: it echoes nothing to bind it by.
         self.json_call(
@@ -535,7 +535,7 @@ impl Client {
         authorization_code: &str,
         service_id: &str,
     ) -> Result<Authorization, Error> {
-        const NAME: &str = "permissions.query-by-code";
+        const NAME: &str = "GET /v3/payscore/permissions/authorization-code/{authorization_code}";
         check_required("authorization_code", authorization_code, 64)
             .and_then(|()| check_segment("authorization_code", authorization_code))
             .and_then(|()| check_required("service_id", service_id, 32))
@@ -561,7 +561,8 @@ impl Client {
         service_id: &str,
         reason: &str,
     ) -> Result<(), Error> {
-        const NAME: &str = "permissions.terminate-by-code";
+        const NAME: &str =
+            "POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate";
         check_required("authorization_code", authorization_code, 64)
             .and_then(|()| check_segment("authorization_code", authorization_code))
             .and_then(|()| check_required("service_id", service_id, 32))
@@ -592,7 +593,7 @@ impl Client {
         service_id: &str,
         appid: &str,
     ) -> Result<Authorization, Error> {
-        const NAME: &str = "permissions.query-by-openid";
+        const NAME: &str = "GET /v3/payscore/permissions/openid/{openid}";
         check_required("openid", openid, 128)
             .and_then(|()| check_segment("openid", openid))
             .and_then(|()| check_required("service_id", service_id, 32))
@@ -623,7 +624,7 @@ impl Client {
         appid: &str,
         reason: &str,
     ) -> Result<(), Error> {
-        const NAME: &str = "permissions.terminate-by-openid";
+        const NAME: &str = "POST /v3/payscore/permissions/openid/{openid}/terminate";
         check_required("openid", openid, 128)
             .and_then(|()| check_segment("openid", openid))
             .and_then(|()| check_required("service_id", service_id, 32))
@@ -658,7 +659,7 @@ impl Client {
         &self,
         request: &AssessUserRiskLevel,
     ) -> Result<Authorization, Error> {
-        const NAME: &str = "permissions.assess-user-risk-level";
+        const NAME: &str = "POST /v3/payscore/permissions/assess-user-risk-level";
         check_required("service_id", &request.service_id, 32).map_err(context(NAME))?;
         check_required("appid", &request.appid, 32).map_err(context(NAME))?;
         if request.authorization_code.is_none() && request.openid.is_none() {
@@ -696,7 +697,7 @@ impl Client {
         out_order_no: &str,
         message: &PaymentMessage,
     ) -> Result<(), Error> {
-        const NAME: &str = "serviceorder.send-pendingmessage";
+        const NAME: &str = "POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage";
         message.validate().map_err(context(NAME))?;
         self.order_action::<_, serde_json::Value>(
             NAME,
@@ -715,7 +716,7 @@ impl Client {
         out_order_no: &str,
         message: &PaymentMessage,
     ) -> Result<(), Error> {
-        const NAME: &str = "serviceorder.send-prepaidmessage";
+        const NAME: &str = "POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage";
         message.validate().map_err(context(NAME))?;
         self.order_action::<_, serde_json::Value>(
             NAME,
@@ -736,7 +737,7 @@ impl Client {
         service_id: &str,
         gzip: bool,
     ) -> Result<MerchantBill, Error> {
-        const NAME: &str = "merchant-bill";
+        const NAME: &str = "GET /v3/payscore/merchant-bill";
         if tixpay_core::datetime::parse_ymd(bill_date).is_none() {
             return Err(context(NAME)(Error::invalid_request(
                 "bill_date",
