@@ -149,6 +149,18 @@ pub enum SignatureSubject {
     Notification,
 }
 
+/// Which layer of a provider's reply refused, where its documents define layers (LeShua's
+/// `resp_code` and `result_code`, for example).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorLayer {
+    /// The request as a whole was not accepted (format, signature, merchant): nothing was
+    /// attempted.
+    Protocol,
+    /// The request was understood and the operation itself was refused.
+    Business,
+}
+
 /// A refusal reported by the provider in its own terms.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -161,6 +173,8 @@ pub struct ApiError {
     pub message: String,
     /// Extra structured detail (WeChat's `detail`), when present.
     pub detail: Option<serde_json::Value>,
+    /// Which layer of the reply refused, when the provider distinguishes layers.
+    pub layer: Option<ErrorLayer>,
     /// A request id for support tickets, when the provider sends one.
     pub request_id: Option<String>,
     /// The raw reply body.
@@ -181,6 +195,7 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             detail: None,
+            layer: None,
             request_id: None,
             body: Bytes::new(),
             retryable: false,
@@ -206,6 +221,13 @@ impl ApiError {
     #[must_use]
     pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
         self.detail = Some(detail);
+        self
+    }
+
+    /// Sets the layer that refused.
+    #[must_use]
+    pub fn with_layer(mut self, layer: ErrorLayer) -> Self {
+        self.layer = Some(layer);
         self
     }
 
@@ -238,6 +260,7 @@ impl fmt::Debug for ApiError {
             .field("code", &self.code)
             .field("message", &self.message)
             .field("detail", &self.detail)
+            .field("layer", &self.layer)
             .field("request_id", &self.request_id)
             .field("body", &excerpt(&self.body))
             .field("retryable", &self.retryable)

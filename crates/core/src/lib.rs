@@ -26,7 +26,7 @@ pub use client::{
     Presence, Reply, Verdict,
 };
 pub use clock::{Clock, FixedClock, OffsetClock, SharedClock, SystemClock};
-pub use error::{ApiError, Error, ErrorKind, SignatureSubject, TimeoutPhase};
+pub use error::{ApiError, Error, ErrorKind, ErrorLayer, SignatureSubject, TimeoutPhase};
 pub use money::Fen;
 pub use nonce::{FixedNonce, NonceSource, RandomNonce, SequenceNonce, SharedNonce};
 pub use params::SortedParams;

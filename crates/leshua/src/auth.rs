@@ -25,7 +25,8 @@
 use bytes::Bytes;
 use tixpay_core::crypto::{constant_time_eq_ignore_ascii_case, md5_hex_upper};
 use tixpay_core::{
-    ApiError, Authenticate, Error, Reply, Secret, SignatureSubject, SortedParams, Verdict,
+    ApiError, Authenticate, Error, ErrorLayer, Reply, Secret, SignatureSubject, SortedParams,
+    Verdict,
 };
 
 use crate::config::{Config, VerifyRule};
@@ -181,7 +182,7 @@ impl ReplyCheck<'_> {
         };
         let resp_code = fields.get("resp_code").unwrap_or_default().to_owned();
         let resp_msg = fields.get("resp_msg").unwrap_or_default().to_owned();
-        let protocol_refusal = |signed: bool| {
+        let protocol_refusal = || {
             Error::api(
                 ApiError::new(
                     if resp_code.is_empty() {
@@ -191,7 +192,7 @@ impl ReplyCheck<'_> {
                     },
                     resp_msg.as_str(),
                 )
-                .with_detail(serde_json::json!({"layer": "protocol", "signed": signed}))
+                .with_layer(ErrorLayer::Protocol)
                 .with_body(body.clone()),
             )
         };
@@ -204,7 +205,7 @@ impl ReplyCheck<'_> {
             }
             // A protocol error may come unsigned; it is reported, but nothing in it is
             // trusted.
-            return Err(protocol_refusal(false).mark_unverified("the reply is not signed"));
+            return Err(protocol_refusal().mark_unverified("the reply is not signed"));
         }
         let coverage = verify_reply(
             &fields.borrowed(),
@@ -215,8 +216,7 @@ impl ReplyCheck<'_> {
         let binding = reply.operation.binding(|field| fields.non_empty(field));
         if resp_code != "0" {
             return Err(binding.judge_refusal(
-                protocol_refusal(true)
-                    .mark_unverified("resp_code is outside LeShua's reply signature"),
+                protocol_refusal().mark_unverified("resp_code is outside LeShua's reply signature"),
             ));
         }
         let result_code = fields.get("result_code").unwrap_or_default();
@@ -227,7 +227,7 @@ impl ReplyCheck<'_> {
                 .unwrap_or_else(|| format!("result_code {result_code}"));
             let known = ErrorCode::from_code(&code);
             let api = ApiError::new(code, fields.get("error_msg").unwrap_or_default())
-                .with_detail(serde_json::json!({"layer": "business", "result_code": result_code}))
+                .with_layer(ErrorLayer::Business)
                 .with_body(body.clone())
                 .retryable(SYSTEM_ERROR_CODES.contains(&known))
                 .outcome_unknown(known == ErrorCode::OrderProcessing);

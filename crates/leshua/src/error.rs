@@ -2,11 +2,12 @@
 //! onto [`tixpay_core::Error`].
 //!
 //! A reply is judged in the manual's order: `resp_code` ≠ 0 is a protocol error (its
-//! [`ApiError`](tixpay_core::ApiError) has `detail.layer = "protocol"` and the `resp_code`
-//! as code); `result_code` ≠ 0 is a business error (`detail.layer = "business"`, the
-//! `error_code` as code); then the `status` of the order.
-
-use tixpay_core::Error;
+//! [`ApiError`](tixpay_core::ApiError) has `layer` [`ErrorLayer::Protocol`] and the
+//! `resp_code` as code); `result_code` ≠ 0 is a business error ([`ErrorLayer::Business`],
+//! the `error_code` as code); then the `status` of the order.
+//!
+//! [`ErrorLayer::Protocol`]: tixpay_core::ErrorLayer::Protocol
+//! [`ErrorLayer::Business`]: tixpay_core::ErrorLayer::Business
 
 tixpay_core::provider_codes! {
     /// A LeShua error code (交易错误码参照表), or the raw code.
@@ -63,25 +64,5 @@ tixpay_core::provider_codes! {
     "-5019" => RefundNotInitiated, "订单未发起退款";
     "-5020" => FeatureUnsupported, "接口不支持该功能";
     "-2125" => RiskControlBlocked, "交易被风控拦截";
-    }
-}
-
-/// Which layer of a reply refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Layer {
-    /// `resp_code` ≠ 0: the request was not understood (通信标识).
-    Protocol,
-    /// `result_code` ≠ 0: the business operation was refused.
-    Business,
-}
-
-/// The layer of a LeShua provider error, if `err` is one.
-pub fn layer(err: &Error) -> Option<Layer> {
-    let detail = err.as_api()?.detail.as_ref()?;
-    match detail.get("layer")?.as_str()? {
-        "protocol" => Some(Layer::Protocol),
-        "business" => Some(Layer::Business),
-        _ => None,
     }
 }

@@ -16,7 +16,7 @@ pub use config::{
     Config, GATEWAY_PATH, PRODUCTION_BASE_URL, SANDBOX_MERCHANT_ID, SANDBOX_NOTIFY_KEY,
     SANDBOX_TRADE_KEY, TEST_BASE_URL, VerifyRule,
 };
-pub use error::{ErrorCode, Layer, layer};
+pub use error::ErrorCode;
 /// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
 /// money, secrets, clocks and test helpers are reachable as `core::…`.
 pub use tixpay_core as core;

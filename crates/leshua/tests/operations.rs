@@ -11,10 +11,12 @@
 use std::sync::Arc;
 
 use tixpay_core::crypto::md5_hex_upper;
-use tixpay_core::{ErrorKind, Fen, FixedNonce, HttpClient, Secret, SignatureSubject, SortedParams};
+use tixpay_core::{
+    ErrorKind, ErrorLayer, Fen, FixedNonce, HttpClient, Secret, SignatureSubject, SortedParams,
+};
 use tixpay_leshua::{
-    BarcodePay, Client, Config, ErrorCode, Layer, OrderRef, OrderStatus, PayMode, PayWay, Refund,
-    RefundRef, UnifiedOrder, VerifyRule, layer,
+    BarcodePay, Client, Config, ErrorCode, OrderRef, OrderStatus, PayMode, PayWay, Refund,
+    RefundRef, UnifiedOrder, VerifyRule,
 };
 use wiremock::matchers::{body_string, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -168,7 +170,7 @@ async fn duplicate_refund_id_is_surfaced() {
         ErrorCode::from_error(&err),
         Some(ErrorCode::DuplicateRefundId)
     );
-    assert_eq!(layer(&err), Some(Layer::Business));
+    assert_eq!(err.as_api().unwrap().layer, Some(ErrorLayer::Business));
     assert_eq!(err.operation(), Some("unified_refund"));
     assert!(err.to_string().contains("-5103"), "{err}");
     assert!(
@@ -463,7 +465,7 @@ async fn reply_with(body: &str) -> tixpay_core::Error {
 #[tokio::test]
 async fn protocol_error_is_reported_even_unsigned() {
     let err = reply_with("<leshua><resp_code><![CDATA[-1]]></resp_code><resp_msg><![CDATA[参数格式错误]]></resp_msg></leshua>").await;
-    assert_eq!(layer(&err), Some(Layer::Protocol));
+    assert_eq!(err.as_api().unwrap().layer, Some(ErrorLayer::Protocol));
     assert_eq!(err.api_code(), Some("-1"));
     assert!(err.to_string().contains("参数格式错误"));
 }
@@ -800,7 +802,7 @@ async fn an_unsigned_resp_code_never_turns_a_refund_into_a_final_refusal() {
     );
     assert_ne!(genuine, tampered);
     let err = refund_replied_with(&tampered).await;
-    assert_eq!(layer(&err), Some(Layer::Protocol));
+    assert_eq!(err.as_api().unwrap().layer, Some(ErrorLayer::Protocol));
     assert!(
         err.is_outcome_unknown(),
         "a rewritten resp_code settled a refund: {err}"
