@@ -46,7 +46,7 @@ use tixpay::ticket_hawk::sandbox::{SandboxOptions as TicketOptions, TicketSandbo
 use tixpay::wechat_payscore::notify::CallbackEvent;
 use tixpay::wechat_payscore::sandbox::PayScoreSandbox;
 use tixpay::{leshua, lianhe, ticket_hawk, wechat_payscore as payscore};
-use webhooks::{Counts, Event, Provider, Receiver};
+use webhooks::{Counts, Event, Inbox, Provider, Receiver, Running};
 
 /// Why the story stopped.
 #[derive(Debug)]
@@ -195,6 +195,65 @@ async fn main() -> ExitCode {
 
 /// Runs the whole story.
 pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
+    let world = start(story).await?;
+    let mut summary = Summary::default();
+    let purchase = buy_tickets(story, &world, &mut summary).await?;
+    redeem_one(story, &world, &purchase).await?;
+    cancel_two(story, &world, &purchase, &mut summary).await?;
+    refund_theatre_seat(story, &world, &mut summary).await?;
+    rent_e_bike(story, &world, &mut summary).await?;
+    summary.notifications = Provider::ALL
+        .iter()
+        .map(|p| (*p, world.inbox.counts(*p)))
+        .collect();
+    print_summary(story, &summary);
+    Ok(summary)
+}
+
+/// The four sandboxes, a client for each, and our webhook receiver in front of them.
+///
+/// Fields drop in order, so the receiver stops first, then the clients, then the sandboxes.
+struct World {
+    server: Running,
+    leshua_notify_url: String,
+    /// When set, the receiver's next answer to Lianhe is lost on the way back.
+    lose_next_answer: Arc<AtomicBool>,
+    inbox: Arc<Inbox>,
+    lianhe: lianhe::Client,
+    leshua: leshua::Client,
+    tickets: ticket_hawk::Client,
+    payscore: payscore::Client,
+    lianhe_box: LianheSandbox,
+    leshua_box: LeshuaSandbox,
+    ticket_box: TicketSandbox,
+    payscore_box: PayScoreSandbox,
+}
+
+/// What buying (step 1) hands to steps 2 and 3: our order, Lianhe's id for it, and its prices.
+struct Purchase {
+    order_id: &'static str,
+    lh_order_id: String,
+    unit_price: Fen,
+    total: Fen,
+}
+
+/// The first event in the receiver's inbox that `pick` takes, or a failure naming `what`.
+fn stored<T>(
+    inbox: &Inbox,
+    step: &'static str,
+    what: &str,
+    pick: impl FnMut(Event) -> Option<T>,
+) -> Result<T, Failure> {
+    inbox
+        .events()
+        .into_iter()
+        .find_map(pick)
+        .ok_or_else(|| unexpected(step, format!("the receiver stored no {what}")))
+}
+
+/// Starts the four sandboxes, a client for each and our webhook receiver, and says where
+/// each one listens.
+async fn start(story: &mut Story) -> Result<World, Failure> {
     const SETUP: &str = "starting the sandboxes";
     let sandbox = |e: Error| Failure::Provider {
         step: SETUP,
@@ -273,9 +332,37 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         story.step(who, format!("{what} {uri}"));
     }
 
-    let mut summary = Summary::default();
+    Ok(World {
+        server,
+        leshua_notify_url,
+        lose_next_answer,
+        inbox,
+        lianhe,
+        leshua,
+        tickets,
+        payscore,
+        lianhe_box,
+        leshua_box,
+        ticket_box,
+        payscore_box,
+    })
+}
 
-    // ---------------------------------------------------------------------------------
+/// Step 1: reads product 852 from Lianhe, takes the money for 3 tickets through LeShua, and
+/// places the order with Lianhe.
+async fn buy_tickets(
+    story: &mut Story,
+    world: &World,
+    summary: &mut Summary,
+) -> Result<Purchase, Failure> {
+    let World {
+        lianhe,
+        leshua,
+        leshua_box,
+        leshua_notify_url,
+        inbox,
+        ..
+    } = world;
     story.chapter("1. A customer buys 3 tickets");
     const BUY: &str = "1. buying";
     let order_id = "QS-1001";
@@ -310,7 +397,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         total,
         leshua::PayMode::Native,
     )
-    .notify_url(&leshua_notify_url)
+    .notify_url(leshua_notify_url)
     .body(format!("{} ×3", product.name));
     let created = leshua.unified_order(&pay).await.map_err(at(BUY))?;
     let leshua_order_id = created.leshua_order_id.clone().unwrap_or_default();
@@ -374,25 +461,41 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         yuan(total),
         "paid",
     ));
+    Ok(Purchase {
+        order_id,
+        lh_order_id,
+        unit_price,
+        total,
+    })
+}
 
-    // ---------------------------------------------------------------------------------
+/// Step 2: redeems one ticket at the gate, checks that our receiver stored Lianhe's
+/// `snNotify`, and that it refuses a forged one carrying a replayed signature.
+async fn redeem_one(story: &mut Story, world: &World, purchase: &Purchase) -> Result<(), Failure> {
+    let World {
+        lianhe_box,
+        inbox,
+        server,
+        ..
+    } = world;
+    let &Purchase {
+        order_id,
+        ref lh_order_id,
+        ..
+    } = purchase;
     story.chapter("2. One ticket is redeemed at the gate");
     const GATE: &str = "2. at the gate";
-    let codes = lianhe_box.redeem(&lh_order_id, 1).map_err(at(GATE))?;
+    let codes = lianhe_box.redeem(lh_order_id, 1).map_err(at(GATE))?;
     story.step("gate", format!("ticket {} passes", codes.join(",")));
     let reports = lianhe_box.settle_notifications().await;
     story.step(
         "Lianhe → webhook",
         format!("snNotify: {}", deliveries(&reports)),
     );
-    let redeemed = inbox
-        .events()
-        .into_iter()
-        .find_map(|e| match e {
-            Event::Lianhe(lianhe::notify::Notification::Redeemed(r)) => Some(r),
-            _ => None,
-        })
-        .ok_or_else(|| unexpected(GATE, "the receiver stored no snNotify"))?;
+    let redeemed = stored(inbox, GATE, "snNotify", |e| match e {
+        Event::Lianhe(lianhe::notify::Notification::Redeemed(r)) => Some(r),
+        _ => None,
+    })?;
     story.step(
         "webhook",
         format!(
@@ -434,12 +537,37 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
             reply.status().as_u16()
         ),
     );
+    Ok(())
+}
 
-    // ---------------------------------------------------------------------------------
+/// Step 3: cancels the two unused tickets with Lianhe, survives the lost answer to `reNotify`
+/// and its redelivery, confirms with `queryOrder`, then refunds ¥200 through LeShua.
+async fn cancel_two(
+    story: &mut Story,
+    world: &World,
+    purchase: &Purchase,
+    summary: &mut Summary,
+) -> Result<(), Failure> {
+    let World {
+        lianhe,
+        leshua,
+        lianhe_box,
+        leshua_box,
+        leshua_notify_url,
+        lose_next_answer,
+        inbox,
+        ..
+    } = world;
+    let &Purchase {
+        order_id,
+        ref lh_order_id,
+        unit_price,
+        total,
+    } = purchase;
     story.chapter("3. The customer cancels the other two");
     const CANCEL: &str = "3. cancelling";
     let refund_id = "QS1001R1"; // LeShua takes letters and digits only
-    let all = lianhe::CancelOrder::new(order_id, &lh_order_id, 3).refund_id(refund_id);
+    let all = lianhe::CancelOrder::new(order_id, lh_order_id, 3).refund_id(refund_id);
     let refundable = match lianhe.cancel_order(&all).await.map_err(at(CANCEL))? {
         lianhe::CancelOutcome::Refused(refused) => {
             let n = refused.refundable_quantity.unwrap_or(0);
@@ -465,7 +593,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
             format!("refundable {refundable}, expected 2"),
         ));
     }
-    let two = lianhe::CancelOrder::new(order_id, &lh_order_id, refundable).refund_id(refund_id);
+    let two = lianhe::CancelOrder::new(order_id, lh_order_id, refundable).refund_id(refund_id);
     match lianhe.cancel_order(&two).await.map_err(at(CANCEL))? {
         lianhe::CancelOutcome::Accepted(accepted) => story.step(
             "Lianhe cancelOrder",
@@ -529,7 +657,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
 
     // The LH signature does not cover the body: confirm with Lianhe before moving money.
     let info = lianhe
-        .query_order(&lianhe::QueryOrder::new(order_id, &lh_order_id))
+        .query_order(&lianhe::QueryOrder::new(order_id, lh_order_id))
         .await
         .map_err(at(CANCEL))?;
     let refunded = info.refunded_quantity.unwrap_or_default();
@@ -565,7 +693,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
     let money_back_amount = Fen::new(unit_price.get() * 2);
     let order_ref = leshua::OrderRef::ThirdOrderId(order_id.into());
     let money_back = leshua::Refund::new(order_ref.clone(), refund_id, money_back_amount)
-        .notify_url(&leshua_notify_url);
+        .notify_url(leshua_notify_url);
     let refund_status = match leshua.refund(&money_back).await {
         Ok(reply) => reply.status,
         // Sent, and no answer says what happened: the refund may exist. Ask, never resend
@@ -590,14 +718,10 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         ),
     );
     let reports = leshua_box.settle_notifications().await;
-    let refund_note = inbox
-        .events()
-        .into_iter()
-        .find_map(|e| match e {
-            Event::Leshua(leshua::notify::Notification::Refund(r)) => Some(r),
-            _ => None,
-        })
-        .ok_or_else(|| unexpected(CANCEL, "the receiver stored no LeShua refund notification"))?;
+    let refund_note = stored(inbox, CANCEL, "LeShua refund notification", |e| match e {
+        Event::Leshua(leshua::notify::Notification::Refund(r)) => Some(r),
+        _ => None,
+    })?;
     story.step(
         "LeShua → webhook",
         format!("refund: {}", deliveries(&reports)),
@@ -620,8 +744,21 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         yuan(money_back_amount),
         "refunded (11)",
     ));
+    Ok(())
+}
 
-    // ---------------------------------------------------------------------------------
+/// Step 4: refunds one of two theatre seats with `RefundTicket`; the ticket system's clock
+/// runs 10 minutes ahead, so the client resynchronises its Hawk clock and signs again.
+async fn refund_theatre_seat(
+    story: &mut Story,
+    world: &World,
+    summary: &mut Summary,
+) -> Result<(), Failure> {
+    let World {
+        ticket_box,
+        tickets,
+        ..
+    } = world;
     story.chapter("4. A theatre seat at the 游宝星 ticket system");
     const THEATRE: &str = "4. theatre";
     let theatre_order = "THEATRE-2001";
@@ -716,8 +853,23 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "1 seat",
         format!("errcode {}", result.errcode),
     ));
+    Ok(())
+}
 
-    // ---------------------------------------------------------------------------------
+/// Step 5: rents an e-bike deposit-free with WeChat Pay PayScore: create, the user confirms,
+/// complete with a discount, the user pays, and the `USER_PAID` callback is checked.
+async fn rent_e_bike(
+    story: &mut Story,
+    world: &World,
+    summary: &mut Summary,
+) -> Result<(), Failure> {
+    let World {
+        payscore,
+        payscore_box,
+        server,
+        inbox,
+        ..
+    } = world;
     story.chapter("5. A deposit-free e-bike rental with WeChat Pay PayScore");
     const RENTAL: &str = "5. rental";
     let rental = "RENT-3001";
@@ -801,17 +953,13 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         "WeChat → webhook",
         format!("USER_CONFIRM, USER_PAID: {}", deliveries(&reports)),
     );
-    let paid_amount = inbox
-        .events()
-        .into_iter()
-        .find_map(|e| match e {
-            Event::PayScore(c) => match c.event {
-                CallbackEvent::UserPaid(order) => order.collection.and_then(|c| c.paid_amount),
-                _ => None,
-            },
+    let paid_amount = stored(inbox, RENTAL, "USER_PAID callback", |e| match e {
+        Event::PayScore(c) => match c.event {
+            CallbackEvent::UserPaid(order) => order.collection.and_then(|c| c.paid_amount),
             _ => None,
-        })
-        .ok_or_else(|| unexpected(RENTAL, "the receiver stored no USER_PAID callback"))?;
+        },
+        _ => None,
+    })?;
     story.step(
         "webhook",
         format!(
@@ -860,14 +1008,7 @@ pub(crate) async fn run(story: &mut Story) -> Result<Summary, Failure> {
         yuan(Fen::new(2_500)),
         format!("{state}, {collection}"),
     ));
-
-    // ---------------------------------------------------------------------------------
-    summary.notifications = Provider::ALL
-        .iter()
-        .map(|p| (*p, inbox.counts(*p)))
-        .collect();
-    print_summary(story, &summary);
-    Ok(summary)
+    Ok(())
 }
 
 fn print_summary(story: &mut Story, summary: &Summary) {
