@@ -1,5 +1,12 @@
-//! [`MockTransport`]: records every request and replays canned replies, so that code built on
-//! a tixpay client can be unit-tested without a network (feature `test-util`).
+//! Test helpers (feature `test-util`):
+//!
+//! - [`MockTransport`] records every request and replays canned replies, so that code built
+//!   on a tixpay client can be unit-tested without a network.
+//! - [`fixed_clock_client`]: an [`HttpClient`](crate::HttpClient) that reads a fixed time and
+//!   never really sleeps, so retries and timestamps do not depend on the machine.
+//! - For wiremock tests: [`exact_header`], a matcher on one header's whole value, and
+//!   [`mock_server`], a server that answers any request no mock expects with a 500 naming it
+//!   and fails the test when dropped.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -134,6 +141,98 @@ impl Transport for MockTransport {
             }
         })
     }
+}
+
+/// An [`HttpClient`](crate::HttpClient) for tests: its clock is fixed at `now` (Unix
+/// seconds), its backoffs are recorded in `sleep` instead of waited, and an attempt may take
+/// 10 s (generous, for a busy machine; a loopback reply takes milliseconds).
+///
+/// ```
+/// use tixpay_core::retry::InstantSleep;
+/// let sleep = InstantSleep::default();
+/// let client = tixpay_core::test_util::fixed_clock_client(1_700_000_000, &sleep)?;
+/// assert_eq!(client.retry_policy().attempts(), 3);
+/// # Ok::<(), tixpay_core::Error>(())
+/// ```
+pub fn fixed_clock_client(
+    now: i64,
+    sleep: &crate::retry::InstantSleep,
+) -> Result<crate::HttpClient, crate::Error> {
+    crate::HttpClient::builder()
+        .clock(Arc::new(crate::FixedClock::from_seconds(now)))
+        .sleep(Arc::new(sleep.clone()))
+        .attempt_timeout(std::time::Duration::from_secs(10))
+        .build()
+}
+
+/// A wiremock matcher on one header's whole raw value, present exactly once. (wiremock's own
+/// `header` matcher splits values on commas, and an RFC 1123 date or a signature list
+/// contains one.) Made by [`exact_header`].
+#[derive(Debug, Clone)]
+pub struct ExactHeader {
+    name: String,
+    value: String,
+}
+
+/// Matches requests whose `name` header is sent once, with exactly `value`.
+///
+/// ```
+/// use tixpay_core::test_util::exact_header;
+/// let _matcher = exact_header("Date", "Wed, 06 May 2015 10:34:20 GMT");
+/// ```
+pub fn exact_header(name: impl Into<String>, value: impl Into<String>) -> ExactHeader {
+    ExactHeader {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+impl wiremock::Match for ExactHeader {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        let mut values = request.headers.get_all(self.name.as_str()).iter();
+        match (values.next(), values.next()) {
+            (Some(only), None) => only.as_bytes() == self.value.as_bytes(),
+            _ => false,
+        }
+    }
+}
+
+/// Answers an unexpected request with a 500 whose body names it.
+struct NameTheRequest;
+
+impl wiremock::Respond for NameTheRequest {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let body = String::from_utf8_lossy(&request.body);
+        wiremock::ResponseTemplate::new(500).set_body_string(format!(
+            "no mock expects {} {}: {}",
+            request.method,
+            request.url,
+            body.chars().take(500).collect::<String>()
+        ))
+    }
+}
+
+/// A wiremock server with a catch-all mock below every other: a request that no mock of the
+/// test matches is answered 500 with a body naming it (`no mock expects POST /path?…: body`),
+/// and the server fails the test when it is dropped. (A bare `MockServer` answers 404, which
+/// a client may read as a provider's reply.)
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let server = tixpay_core::test_util::mock_server().await;
+/// // Mount the mocks the test expects; anything else fails it.
+/// # });
+/// ```
+pub async fn mock_server() -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(NameTheRequest)
+        .with_priority(u8::MAX)
+        .expect(0)
+        .named("catch-all: a request no mock of the test expects")
+        .mount(&server)
+        .await;
+    server
 }
 
 /// A [`NonceSource`](crate::NonceSource) that always fails as the operating system's CSPRNG

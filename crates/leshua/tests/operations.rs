@@ -11,6 +11,8 @@
 use std::sync::Arc;
 
 use tixpay_core::crypto::md5_hex_upper;
+use tixpay_core::retry::InstantSleep;
+use tixpay_core::test_util::{fixed_clock_client, mock_server};
 use tixpay_core::{
     ErrorKind, ErrorLayer, Fen, FixedNonce, HttpClient, Secret, SignatureSubject, SortedParams,
 };
@@ -35,7 +37,8 @@ fn config(server: &MockServer) -> Config {
 }
 
 fn client(server: &MockServer) -> Client {
-    Client::with_http_client(config(server), HttpClient::new().unwrap())
+    let http = fixed_clock_client(1_700_000_000, &InstantSleep::default()).unwrap();
+    Client::with_http_client(config(server), http)
 }
 
 /// The reply signature computed independently: sorted `k=v` over every field but sign,
@@ -117,7 +120,7 @@ fn business_error_echoing(code: &str, msg: &str, echo: &[(&str, &str)]) -> Strin
 
 #[tokio::test]
 async fn l1_refund_request_is_exact_and_decodes() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     // Golden vector L1, end to end: these are the bytes on the wire.
     let body = "service=unified_refund&merchant_id=0000000018&leshua_order_id=1812072242293655&merchant_refund_id=R20240101001&refund_amount=100&notify_url=https%3A%2F%2Fexample.com%2Fleshua%2Frefund_notify&nonce_str=a1b2c3d4e5f6&sign=4DA0E6DE5580C328C1CC2D7C037CB8D9";
     expect(
@@ -153,7 +156,7 @@ async fn l1_refund_request_is_exact_and_decodes() {
 
 #[tokio::test]
 async fn duplicate_refund_id_is_surfaced() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(200).set_body_string(business_error_echoing(
@@ -181,7 +184,7 @@ async fn duplicate_refund_id_is_surfaced() {
 
 #[tokio::test]
 async fn get_tdcode_native_and_jsapi() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let form = [
         ("service", "get_tdcode"),
         ("merchant_id", "0000000018"),
@@ -225,7 +228,7 @@ async fn get_tdcode_native_and_jsapi() {
     assert_eq!(reply.pay_way, Some(PayWay::Wechat));
 
     // The manual's business-error sample: -1041, not in the table.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(200).set_body_string(business_error_echoing(
@@ -243,7 +246,7 @@ async fn get_tdcode_native_and_jsapi() {
     );
 
     // JSAPI carries sub_openid and returns jspay_info.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let form = [
         ("service", "get_tdcode"),
         ("merchant_id", "0000000018"),
@@ -282,7 +285,7 @@ async fn get_tdcode_native_and_jsapi() {
 
 #[tokio::test]
 async fn upload_authcode_query_close() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let form = [
         ("service", "upload_authcode"),
         ("merchant_id", "0000000018"),
@@ -310,7 +313,7 @@ async fn upload_authcode_query_close() {
         .unwrap();
     assert_eq!(reply.status, Some(OrderStatus::Paying));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let form = [
         ("service", "query_status"),
         ("merchant_id", "0000000018"),
@@ -347,7 +350,7 @@ async fn upload_authcode_query_close() {
         "resp_code is not signed, so not handed out as verified"
     );
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let form = [
         ("service", "close_order"),
         ("merchant_id", "0000000018"),
@@ -375,7 +378,7 @@ async fn upload_authcode_query_close() {
 
 #[tokio::test]
 async fn refund_query_userid_openid() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let form = [
         ("service", "unified_query_refund"),
         ("merchant_id", "0000000018"),
@@ -407,7 +410,7 @@ async fn refund_query_userid_openid() {
         .unwrap();
     assert_eq!(reply.status, Some(OrderStatus::Refunded));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let form = [
         ("service", "query_userid"),
         ("merchant_id", "0000000018"),
@@ -426,7 +429,7 @@ async fn refund_query_userid_openid() {
     let reply = client(&server).query_user_id("UA1", None).await.unwrap();
     assert_eq!(reply.user_id.as_deref(), Some("U123"));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let form = [
         ("service", "query_openid"),
         ("merchant_id", "0000000018"),
@@ -451,7 +454,7 @@ async fn refund_query_userid_openid() {
 }
 
 async fn reply_with(body: &str) -> tixpay_core::Error {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(body.to_owned()))
         .mount(&server)
@@ -524,7 +527,7 @@ async fn compatible_rule_is_opt_in() {
         ErrorKind::Signature { .. }
     ));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(xml))
         .mount(&server)
@@ -552,7 +555,7 @@ async fn xml_edge_cases() {
         ("third_order_id", "T1"),
         ("resp_code", "0"),
     ]);
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(ok))
         .mount(&server)
@@ -589,7 +592,7 @@ async fn xml_edge_cases() {
 
 #[tokio::test]
 async fn http_errors_and_retries() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>"))
         .mount(&server)
@@ -616,7 +619,7 @@ async fn http_errors_and_retries() {
 
 #[tokio::test]
 async fn invalid_requests_are_not_sent() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = client(&server);
     assert!(
         c.refund(&Refund::new(
@@ -659,7 +662,7 @@ async fn invalid_requests_are_not_sent() {
 
 #[tokio::test]
 async fn an_extra_field_cannot_shadow_a_signed_one() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let order = UnifiedOrder::new(PayWay::Wechat, "T1", Fen::new(1), PayMode::Native)
         .param("amount", "100000");
     let err = client(&server).unified_order(&order).await.unwrap_err();
@@ -672,7 +675,7 @@ async fn an_extra_field_cannot_shadow_a_signed_one() {
 
 #[tokio::test]
 async fn extra_field_names_that_would_change_the_signed_text_are_refused() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     for (name, second) in [
         (" ", None),
         ("", None),
@@ -709,7 +712,7 @@ async fn a_signed_reply_for_another_order_is_refused() {
 
 #[tokio::test]
 async fn a_duplicate_id_after_a_timed_out_attempt_leaves_the_outcome_unknown() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(3)))
         .up_to_n_times(1)
@@ -759,7 +762,7 @@ async fn refund_replied_with_config(
     body: &str,
     adjust: impl FnOnce(Config) -> Config,
 ) -> tixpay_core::Error {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(body.to_owned()))
         .mount(&server)
@@ -832,7 +835,7 @@ async fn an_unsigned_refusal_of_a_refund_is_outcome_unknown() {
     assert!(err.is_outcome_unknown(), "{err}");
     assert!(err.to_string().contains("not signed"), "{err}");
     // An HTML error page from a proxy is no LeShua answer either.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(403).set_body_string("<html>forbidden</html>"))
         .mount(&server)
@@ -878,7 +881,7 @@ async fn a_genuine_reply_to_another_operation_is_refused() {
 #[tokio::test]
 async fn a_genuine_reply_to_another_order_or_an_earlier_refund_is_refused() {
     // The genuine acceptance of refund R1, replayed to a request for refund R2.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(genuine_refund_reply("0")))
         .mount(&server)
@@ -900,7 +903,7 @@ async fn a_genuine_reply_to_another_order_or_an_earlier_refund_is_refused() {
     .await;
     assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
     // The genuine reply to this very refund is accepted.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(genuine_refund_reply("0")))
         .mount(&server)
@@ -966,7 +969,7 @@ async fn error_code_is_handed_out_only_when_the_signature_covers_it() {
     ];
     // The manual's rule: error_code is signed, so it stays among the verified fields.
     let reply = |body: String, rule: VerifyRule| async move {
-        let server = MockServer::start().await;
+        let server = mock_server().await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(200).set_body_string(body))
             .mount(&server)
@@ -1006,7 +1009,7 @@ async fn error_code_is_handed_out_only_when_the_signature_covers_it() {
 
 #[tokio::test]
 async fn system_error_codes_are_retried_for_reads_and_keyed_writes() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(200).set_body_string(business_error("-20010", "系统错误")),
@@ -1041,7 +1044,7 @@ async fn system_error_codes_are_retried_for_reads_and_keyed_writes() {
     assert!(!err.is_retryable());
 
     // A keyed refund is resent with the same bytes too.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(200).set_body_string(business_error_echoing(
@@ -1096,7 +1099,7 @@ async fn a_signed_reply_that_states_no_result_settles_nothing() {
 async fn the_nonce_echo_binds_a_reply_to_its_request_when_required() {
     // The reply echoes a nonce other than ours (a replayed query_status reply).
     let replayed = signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", "0")]));
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(replayed))
         .mount(&server)
@@ -1126,7 +1129,7 @@ async fn the_nonce_echo_binds_a_reply_to_its_request_when_required() {
         ("third_order_id", "T1"),
         ("status", "0"),
     ]);
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string(echoed))
         .mount(&server)
@@ -1145,7 +1148,7 @@ async fn the_nonce_echo_binds_a_reply_to_its_request_when_required() {
 
 #[tokio::test]
 async fn a_failing_nonce_source_stops_the_call_before_sending() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = Client::with_http_client(
         config(&server).nonce_source(Arc::new(tixpay_core::test_util::FailingNonce)),
         HttpClient::new().unwrap(),

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tixpay_core::crypto::{base64, hmac_sha1};
 use tixpay_core::retry::InstantSleep;
+use tixpay_core::test_util::{exact_header as header, fixed_clock_client, mock_server};
 use tixpay_core::{ErrorKind, FixedClock, HttpClient, RetryPolicy, Secret};
 use tixpay_lianhe::{
     CancelOrder, CancelOutcome, Client, Config, CreateOrder, Fen, GetTeam, NewOrder,
@@ -19,25 +20,7 @@ use tixpay_lianhe::{
     VoucherType,
 };
 use wiremock::matchers::{body_string, method, path, query_param};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
-
-/// Matches one header's whole raw value (wiremock's `header` splits values on commas, and
-/// RFC 1123 dates contain one).
-struct Header(&'static str, String);
-
-impl Match for Header {
-    fn matches(&self, request: &Request) -> bool {
-        request
-            .headers
-            .get(self.0)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == self.1)
-    }
-}
-
-fn header(name: &'static str, value: impl Into<String>) -> Header {
-    Header(name, value.into())
-}
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "0123456789abcdef-not-a-real-secret";
 const DATE: &str = "Wed, 06 May 2015 10:34:20 GMT";
@@ -50,11 +33,7 @@ fn config(server: &MockServer) -> Config {
 }
 
 fn client(server: &MockServer) -> Client {
-    let http = HttpClient::builder()
-        .sleep(Arc::new(InstantSleep::default()))
-        .attempt_timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
+    let http = fixed_clock_client(NOW, &InstantSleep::default()).unwrap();
     Client::with_http_client(config(server), http)
 }
 
@@ -93,7 +72,7 @@ fn j1_golden_header() {
 
 #[tokio::test]
 async fn get_team_page_and_multi() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "getTeam",
@@ -113,7 +92,7 @@ async fn get_team_page_and_multi() {
     assert_eq!(p.sell_price, Some(Fen::new(100)));
     assert_eq!(p.stock, Some(990));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "getTeam",
@@ -136,7 +115,7 @@ fn visitor() -> Visitor {
 
 #[tokio::test]
 async fn new_order_success_and_order_error_code() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let body = r#"{"partnerId":3528,"body":{"orderId":"T1","payId":"P1","LHDealId":"852","sellPrice":99.90,"quantity":3,"travelDate":"2024-05-01","visitor":{"name":"张三","mobile":"13800000000"}}}"#;
     expect(
         &server,
@@ -154,7 +133,7 @@ async fn new_order_success_and_order_error_code() {
     assert_eq!(receipt.voucher_type, VoucherType::SmsCode);
     assert_eq!(receipt.voucher.as_deref(), Some("156465465858"));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "newOrder",
@@ -172,7 +151,7 @@ async fn new_order_success_and_order_error_code() {
 
 #[tokio::test]
 async fn create_order_uses_the_provider_spelling() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let body = r#"{"partnerId":3528,"body":{"orderId":"T2","LHDealId":"852","sellPrice":100.00,"quantity":1,"visitor":[{"name":"张三","mobile":"13800000000"},{"name":"李四","mobile":"13900000000","credentials":"110101199001011234"}]}}"#;
     expect(
         &server,
@@ -190,7 +169,7 @@ async fn create_order_uses_the_provider_spelling() {
     assert_eq!(receipt.order_status, OrderStatus(2));
     assert_eq!(receipt.voucher.as_deref(), Some(""));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "creatOrder",
@@ -205,7 +184,7 @@ async fn create_order_uses_the_provider_spelling() {
 
 #[tokio::test]
 async fn pay_order_success_and_failure_without_lh_order_id() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let created = CreateOrder::new("T3", "852", Fen::new(10_000), 1, visitor());
     let body = r#"{"partnerId":3528,"body":{"orderId":"T3","LHOrderId":"15354","payId":"BANK-1","LHDealId":"852","sellPrice":100.00,"quantity":1,"visitor":{"name":"张三","mobile":"13800000000"}}}"#;
     expect(
@@ -219,7 +198,7 @@ async fn pay_order_success_and_failure_without_lh_order_id() {
     let receipt = client(&server).pay_order(&pay).await.unwrap();
     assert_eq!(receipt.order_status, OrderStatus(4));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "payOrder",
@@ -233,7 +212,7 @@ async fn pay_order_success_and_failure_without_lh_order_id() {
 
 #[tokio::test]
 async fn query_order_codes_200_and_300() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let body = r#"{"partnerId":3528,"body":{"orderId":"partnerorderid15354","LHOrderId":"15354"}}"#;
     expect(
         &server,
@@ -250,7 +229,7 @@ async fn query_order_codes_200_and_300() {
     assert_eq!(info.refunded_quantity, Some(1));
     assert_eq!(info.refund_status, Some(RefundStatus(2)));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "queryOrder",
@@ -265,7 +244,7 @@ async fn query_order_codes_200_and_300() {
 
 #[tokio::test]
 async fn cancel_order_accepted_and_refused() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let body = r#"{"partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354","refundId":"RF1","quantity":3}}"#;
     expect(
         &server,
@@ -283,7 +262,7 @@ async fn cancel_order_accepted_and_refused() {
         other => panic!("{other:?}"),
     }
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "cancelOrder",
@@ -303,7 +282,7 @@ async fn cancel_order_accepted_and_refused() {
     }
 
     // A failure that carries no order state is an ordinary provider error.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "cancelOrder",
@@ -317,7 +296,7 @@ async fn cancel_order_accepted_and_refused() {
 
 #[tokio::test]
 async fn a_cancel_with_the_demo_price_sends_it_as_exact_yuan() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "cancelOrder",
@@ -334,7 +313,7 @@ async fn a_cancel_with_the_demo_price_sends_it_as_exact_yuan() {
 
 #[tokio::test]
 async fn send_resends_the_voucher() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let body = r#"{"partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354"}}"#;
     expect(
         &server,
@@ -350,7 +329,7 @@ async fn send_resends_the_voucher() {
     assert_eq!(v.voucher_type, VoucherType::QrCode);
     assert_eq!(v.voucher.as_deref(), Some("158965846238"));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     expect(
         &server,
         "send",
@@ -367,7 +346,7 @@ async fn send_resends_the_voucher() {
 
 #[tokio::test]
 async fn legacy_envelope_fields_are_opt_in() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(body_string(
         r#"{"errCode":200,"errMsg":"success","partnerId":3528,"body":{"orderId":"T1","LHOrderId":"15354"}}"#,
     ))
@@ -403,7 +382,7 @@ async fn hits(server: &MockServer) -> usize {
 
 #[tokio::test]
 async fn invalid_requests_are_refused_before_sending() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = client(&server);
     let zero = NewOrder::new("T1", "852", Fen::new(100), 0, visitor());
     let err = c.new_order(&zero).await.unwrap_err();
@@ -436,13 +415,18 @@ async fn invalid_requests_are_refused_before_sending() {
 
 #[tokio::test]
 async fn timeout_retries_reads_but_not_orders() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     reply_always(
         &server,
         ResponseTemplate::new(200).set_delay(Duration::from_secs(3)),
     )
     .await;
-    let c = client(&server);
+    let http = HttpClient::builder()
+        .sleep(Arc::new(InstantSleep::default()))
+        .attempt_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let c = Client::with_http_client(config(&server), http);
     let err = c
         .new_order(&NewOrder::new("T1", "852", Fen::new(100), 1, visitor()))
         .await
@@ -461,7 +445,7 @@ async fn timeout_retries_reads_but_not_orders() {
 
 #[tokio::test]
 async fn keyed_writes_retry_when_enabled() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     reply_always(&server, ResponseTemplate::new(503)).await;
     let http = HttpClient::builder()
         .sleep(Arc::new(InstantSleep::default()))
@@ -481,7 +465,7 @@ async fn keyed_writes_retry_when_enabled() {
 
 #[tokio::test]
 async fn five_hundred_and_html_pages() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     reply_always(
         &server,
         ResponseTemplate::new(502).set_body_string("<html><body>Bad Gateway</body></html>"),
@@ -503,7 +487,7 @@ async fn five_hundred_and_html_pages() {
         other => panic!("{other:?}"),
     }
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     reply_always(
         &server,
         ResponseTemplate::new(200).set_body_string("<html>维护中</html>"),
@@ -519,7 +503,7 @@ async fn five_hundred_and_html_pages() {
 
 #[tokio::test]
 async fn truncated_json_and_wrong_types_name_the_path() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     reply_always(
         &server,
         ResponseTemplate::new(200)
@@ -532,7 +516,7 @@ async fn truncated_json_and_wrong_types_name_the_path() {
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Decode { .. }));
 
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     reply_always(
         &server,
         ResponseTemplate::new(200).set_body_string(
@@ -552,7 +536,7 @@ async fn truncated_json_and_wrong_types_name_the_path() {
 
 #[tokio::test]
 async fn unknown_statuses_and_string_codes_decode() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     reply_always(
         &server,
         ResponseTemplate::new(200).set_body_string(
@@ -575,7 +559,7 @@ async fn unknown_statuses_and_string_codes_decode() {
 async fn query_replied_with(
     body: &'static str,
 ) -> Result<tixpay_lianhe::OrderInfo, tixpay_core::Error> {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     reply_always(&server, ResponseTemplate::new(200).set_body_string(body)).await;
     client(&server)
         .query_order(&QueryOrder::new("T1", "15354"))
@@ -633,7 +617,7 @@ async fn a_reply_for_another_partner_or_order_is_refused() {
 
 #[tokio::test]
 async fn a_refusal_after_a_timed_out_keyed_write_is_outcome_unknown() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
         .up_to_n_times(1)

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tixpay_core::crypto::{base64, hmac_sha256, sha256};
+use tixpay_core::retry::InstantSleep;
+use tixpay_core::test_util::{fixed_clock_client, mock_server};
 use tixpay_core::{ErrorKind, FixedClock, FixedNonce, HttpClient, Secret, SignatureSubject};
 use tixpay_ticket_hawk::hawk::{Algorithm, Artifacts, Credentials, ServerAuthorization};
 use tixpay_ticket_hawk::{
@@ -41,7 +43,8 @@ fn config(server: &MockServer) -> Config {
 }
 
 fn client_with(config: Config) -> Client {
-    Client::with_http_client(config, HttpClient::new().unwrap())
+    let http = fixed_clock_client(NOW, &InstantSleep::default()).unwrap();
+    Client::with_http_client(config, http)
 }
 
 /// The Authorization header computed independently of the crate (vector-style).
@@ -85,7 +88,7 @@ const OK: &str = r#"{"errcode":0,"errmsg":"退票成功"}"#;
 
 #[tokio::test]
 async fn refund_tickets_json_exact_request() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let body = r#"{"orderid":"20240101000123","refundallticket":"0","ticketids":["T1","T2"]}"#;
     Mock::given(method("POST"))
         .and(path("/api/Order/RefundTicket"))
@@ -118,7 +121,7 @@ async fn refund_tickets_json_exact_request() {
 
 #[tokio::test]
 async fn refund_order_xml_exact_request_and_xml_error() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let body = "<RefundParm xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Parm.WebInterface\"><memory>客户取消</memory><orderid>20240101000123</orderid><refundallticket>1</refundallticket><ticketids xmlns:d2p1=\"http://schemas.microsoft.com/2003/10/Serialization/Arrays\"></ticketids></RefundParm>";
     let reply = "<OperationResult xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Result.WebInterface\"><errcode>1</errcode><errmsg>订单已生成过闸凭证</errmsg></OperationResult>";
     Mock::given(method("POST"))
@@ -152,7 +155,7 @@ async fn refund_order_xml_exact_request_and_xml_error() {
 
 #[tokio::test]
 async fn query_order_get_has_no_hash() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let resource = "/api/Order/Query/Main/2024%2F0101?personalid=0";
     Mock::given(method("GET"))
         .and(path("/api/Order/Query/Main/2024%2F0101"))
@@ -177,7 +180,7 @@ async fn query_order_get_has_no_hash() {
 
 #[tokio::test]
 async fn ticket_queries() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let resource = "/api/WebInterface/Order/Query/Tickets?username=agent01&orderid=O1&senderid=&personalid=0&guidernum=";
     Mock::given(method("GET"))
         .and(path("/api/WebInterface/Order/Query/Tickets"))
@@ -228,7 +231,7 @@ async fn ticket_queries() {
 
 #[tokio::test]
 async fn provider_config_pay_and_verify_code() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let cfg_body = r#"{"replaydatatype":"JSON","replaymethod":"POST","replayurl":"https://r.example/cb","sendofficiallysnotify":"0"}"#;
     Mock::given(path("/api/ProviderConfig"))
         .and(body_string(cfg_body))
@@ -323,7 +326,7 @@ async fn provider_config_pay_and_verify_code() {
 
 #[tokio::test]
 async fn refunds_are_never_retried() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
@@ -343,7 +346,7 @@ async fn refunds_are_never_retried() {
 
 #[tokio::test]
 async fn server_authorization_accepted_and_tampered_rejected() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let request = Artifacts::new(
         "POST",
         server.address().ip().to_string(),
@@ -405,7 +408,7 @@ async fn server_authorization_accepted_and_tampered_rejected() {
 
 #[tokio::test]
 async fn malformed_server_authorization_is_a_typed_error() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -430,7 +433,7 @@ fn stale(ts: i64, tsm: &str) -> ResponseTemplate {
 
 #[tokio::test]
 async fn stale_timestamp_resyncs_once_and_succeeds() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let server_now = NOW + 3_600;
     Mock::given(method("POST"))
         .respond_with(stale(server_now, &credentials().timestamp_mac(server_now)))
@@ -455,7 +458,7 @@ async fn stale_timestamp_resyncs_once_and_succeeds() {
 
 #[tokio::test]
 async fn bad_tsm_is_an_error_without_retry() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(stale(NOW + 100, "bm90IHRoZSB0c20="))
         .mount(&server)
@@ -472,7 +475,7 @@ async fn bad_tsm_is_an_error_without_retry() {
 
 #[tokio::test]
 async fn dotnet_style_needs_trust_over_http() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(401).insert_header(
             "www-authenticate",
@@ -500,7 +503,7 @@ async fn dotnet_style_needs_trust_over_http() {
 
 #[tokio::test]
 async fn malformed_www_authenticate_and_other_401s() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(401).insert_header("www-authenticate", "Hawk ts=\"tomorrow\""),
@@ -530,7 +533,7 @@ async fn malformed_www_authenticate_and_other_401s() {
 
 #[tokio::test]
 async fn invalid_refunds_are_not_sent() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let client = client_with(config(&server));
     assert!(
         client
@@ -555,7 +558,7 @@ async fn invalid_refunds_are_not_sent() {
 
 #[tokio::test]
 async fn the_hawk_challenge_is_found_among_several() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let server_now = NOW + 120;
     Mock::given(method("POST"))
         .respond_with(
@@ -587,7 +590,7 @@ async fn the_hawk_challenge_is_found_among_several() {
 
 #[tokio::test]
 async fn an_implausible_server_time_is_refused() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let far = i64::MIN / 2;
     Mock::given(method("POST"))
         .respond_with(stale(far, &credentials().timestamp_mac(far)))
@@ -607,7 +610,7 @@ async fn an_implausible_server_time_is_refused() {
         (NOW - TEN_YEARS, true),
         (NOW + TEN_YEARS + 1, false),
     ] {
-        let server = MockServer::start().await;
+        let server = mock_server().await;
         Mock::given(method("POST"))
             .respond_with(stale(server_now, &credentials().timestamp_mac(server_now)))
             .up_to_n_times(1)
@@ -632,7 +635,7 @@ async fn an_implausible_server_time_is_refused() {
 
 #[tokio::test]
 async fn a_body_without_a_response_hash_is_not_authenticated() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let request = Artifacts::new(
         "GET",
         server.address().ip().to_string(),
@@ -665,7 +668,7 @@ async fn a_body_without_a_response_hash_is_not_authenticated() {
 
 #[tokio::test]
 async fn begin_to_pay_needs_a_string_reply() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(path("/api/Order/BeginToPay"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -757,7 +760,7 @@ async fn a_genuine_signed_reply_to_another_operation_order_or_call_is_refused() 
             Some(WHOLE_O1),
         ),
     ] {
-        let server = MockServer::start().await;
+        let server = mock_server().await;
         let reply = if body.is_some() { OK } else { order_b };
         let signature = server_authorization_for(
             &server,
@@ -786,7 +789,7 @@ async fn a_genuine_signed_reply_to_another_operation_order_or_call_is_refused() 
     }
     // The genuine answer to a query of order B, replayed to a query of order A: the MAC
     // covers the resource, so it fails; unsigned, the echoed orderid still gives it away.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let signature = server_authorization_for(
         &server,
         "GET",
@@ -807,7 +810,7 @@ async fn a_genuine_signed_reply_to_another_operation_order_or_call_is_refused() 
         .await
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         ResponseTemplate::new(200).set_body_raw(order_b, "application/json"),
@@ -825,7 +828,7 @@ async fn a_genuine_signed_reply_to_another_operation_order_or_call_is_refused() 
             .is_ok()
     );
     // An id echoed as a number is compared too.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         ResponseTemplate::new(200)
@@ -849,7 +852,7 @@ async fn a_genuine_signed_reply_to_another_operation_order_or_call_is_refused() 
 async fn a_rewritten_status_never_settles_a_refund() {
     // A genuine, signed "refunded" reply whose status code (outside the MAC) was rewritten.
     for status in [400, 404, 500] {
-        let server = MockServer::start().await;
+        let server = mock_server().await;
         let signature = server_authorization_for(
             &server,
             "POST",
@@ -873,7 +876,7 @@ async fn a_rewritten_status_never_settles_a_refund() {
     }
     // A genuine, signed refusal stays a refusal whatever its status says.
     let refused = r#"{"errcode":5,"errmsg":"订单已过闸"}"#;
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let signature = server_authorization_for(
         &server,
         "POST",
@@ -904,7 +907,7 @@ async fn a_rewritten_status_never_settles_a_refund() {
 #[tokio::test]
 async fn an_unsigned_refusal_of_a_refund_is_outcome_unknown() {
     let refused = r#"{"errcode":5,"errmsg":"订单已过闸"}"#;
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         ResponseTemplate::new(200).set_body_raw(refused, "application/json"),
@@ -924,7 +927,7 @@ async fn an_unsigned_refusal_of_a_refund_is_outcome_unknown() {
         .unwrap_err();
     assert!(!err.is_outcome_unknown(), "{err}");
     // A 401 refusing the credentials cannot be authenticated either.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         ResponseTemplate::new(401).insert_header("www-authenticate", "Hawk error=\"Bad mac\""),
@@ -939,7 +942,7 @@ async fn an_unsigned_refusal_of_a_refund_is_outcome_unknown() {
 
 #[tokio::test]
 async fn once_the_server_has_signed_a_missing_server_authorization_is_refused() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let signature = server_authorization_for(
         &server,
         "POST",
@@ -981,7 +984,7 @@ async fn once_the_server_has_signed_a_missing_server_authorization_is_refused() 
 #[tokio::test]
 async fn a_refusal_with_a_wrong_server_authorization_is_a_signature_error() {
     let refused = r#"{"errcode":5,"errmsg":"订单已过闸"}"#;
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let signature = server_authorization_for(
         &server,
         "POST",
@@ -1010,7 +1013,7 @@ async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
     let server_now = NOW + 3_600;
     let stale_reply = || stale(server_now, &credentials().timestamp_mac(server_now));
     // With one attempt allowed, there is no second: the stale refusal is returned.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(&server, stale_reply()).await;
     let http = HttpClient::builder()
         .retry_policy(tixpay_core::RetryPolicy::none())
@@ -1028,7 +1031,7 @@ async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
 
     // Stale twice: signed again once, then the refusal, which settles nothing either (the
     // resend may have been processed and its reply swapped for a captured one).
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(&server, stale_reply()).await;
     let err = client_with(config(&server))
         .refund_tickets(&RefundParm::whole_order("O1"))
@@ -1040,7 +1043,7 @@ async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
 
     // The resent attempt is bounded by the call's total timeout, and a refund that may have
     // been processed is not sent a third time.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(stale_reply())
         .up_to_n_times(1)
@@ -1072,7 +1075,7 @@ async fn the_resync_runs_inside_the_client_under_one_budget_and_one_timeout() {
 #[tokio::test]
 async fn an_iis_error_page_is_an_http_error_and_a_503_is_retried() {
     let order = r#"{"orderid":"O1","status":"3"}"#;
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("GET"))
         .respond_with(
             ResponseTemplate::new(503)
@@ -1097,7 +1100,7 @@ async fn an_iis_error_page_is_an_http_error_and_a_503_is_retried() {
     assert_eq!(found.order_id.as_deref(), Some("O1"));
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
     // A 404 page is an HTTP error, not an undecodable reply.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html"),
@@ -1111,7 +1114,7 @@ async fn an_iis_error_page_is_an_http_error_and_a_503_is_retried() {
     assert!(!err.is_outcome_unknown(), "a read's 404 is an answer");
     // A 200 whose body is not the ticket system's shape is an undecodable reply, kept with
     // its status, not an HTTP error.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         ResponseTemplate::new(200).set_body_raw("<html>OK</html>", "text/html"),
@@ -1129,7 +1132,7 @@ async fn an_iis_error_page_is_an_http_error_and_a_503_is_retried() {
 
 #[tokio::test]
 async fn a_failing_nonce_source_stops_the_call_before_sending() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let err =
         client_with(config(&server).nonce_source(Arc::new(tixpay_core::test_util::FailingNonce)))
             .refund_tickets(&RefundParm::whole_order("O1"))
@@ -1142,7 +1145,7 @@ async fn a_failing_nonce_source_stops_the_call_before_sending() {
 
 #[tokio::test]
 async fn runaway_identifiers_never_leave() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = client_with(config(&server));
     let long = "1".repeat(10_000);
     let errors = [

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use tixpay_core::crypto::{RsaPrivateKey, base64};
+use tixpay_core::test_util::{fixed_clock_client, mock_server};
 use tixpay_core::{ErrorKind, FixedClock, FixedNonce, HttpClient, Secret, SignatureSubject};
 use tixpay_wechat_payscore::auth::{request_message, sign_response};
 use tixpay_wechat_payscore::*;
@@ -44,10 +45,7 @@ fn config(server: &MockServer) -> Config {
 }
 
 fn client(server: &MockServer) -> Client {
-    let http = HttpClient::builder()
-        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
-        .build()
-        .unwrap();
+    let http = fixed_clock_client(NOW, &tixpay_core::retry::InstantSleep::default()).unwrap();
     Client::with_http_client(config(server), http)
 }
 
@@ -172,7 +170,7 @@ fn create_request() -> CreateServiceOrder {
 
 #[tokio::test]
 async fn create_and_query() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let body = r#"{"out_order_no":"1234323JKHDFE1243252","appid":"wxd678efh567hg6787","service_id":"500001","service_introduction":"某某酒店","post_payments":[{"name":"就餐费用","amount":40000,"description":"就餐人均100元","count":4}],"time_range":{"start_time":"20091225091010","end_time":"20091225121010"},"risk_fund":{"name":"DEPOSIT","amount":10000},"notify_url":"https://api.test.com","need_user_confirm":true}"#;
     mount(
         &server,
@@ -210,7 +208,7 @@ async fn create_and_query() {
 
 #[tokio::test]
 async fn order_actions() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let no = "1234323JKHDFE1243252";
     mount(
         &server,
@@ -290,7 +288,7 @@ async fn order_actions() {
 
 #[tokio::test]
 async fn direct_complete_permissions_risk_bill() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     mount(&server, "POST", "/v3/payscore/serviceorder/direct-complete", None,
         Some(r#"{"out_order_no":"D1","appid":"wx1","service_id":"500001","post_payments":[{"name":"租借","amount":100}],"time_range":{"start_time":"20240101"},"total_amount":100}"#),
         signed(200, &ORDER.replace("1234323JKHDFE1243252", "D1").replace("wxd678efh567hg6787", "wx1"))).await;
@@ -405,7 +403,7 @@ async fn direct_complete_permissions_risk_bill() {
 }
 
 async fn query_with(reply: ResponseTemplate) -> tixpay_core::Error {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("GET"))
         .respond_with(reply)
         .mount(&server)
@@ -487,7 +485,7 @@ async fn verification_failures_are_errors() {
 
 #[tokio::test]
 async fn empty_204_is_verified_too() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(signed_with(
             204,
@@ -503,7 +501,7 @@ async fn empty_204_is_verified_too() {
         .await
         .unwrap_err();
     assert!(is_response_signature_error(&e), "{e:?}");
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(204))
         .mount(&server)
@@ -517,7 +515,7 @@ async fn empty_204_is_verified_too() {
 
 #[tokio::test]
 async fn provider_errors_carry_code_detail_and_request_id() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(400)
@@ -551,7 +549,7 @@ async fn provider_errors_carry_code_detail_and_request_id() {
 
 #[tokio::test]
 async fn system_error_is_retried_with_the_same_bytes_for_keyed_writes() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(500).set_body_raw(
             r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#,
@@ -575,7 +573,7 @@ async fn system_error_is_retried_with_the_same_bytes_for_keyed_writes() {
 
 #[tokio::test]
 async fn invalid_requests_are_not_sent() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = client(&server);
     let thirty = "投".repeat(30);
     let cancel = |reason: &str| CancelServiceOrder {
@@ -601,7 +599,13 @@ async fn invalid_requests_are_not_sent() {
     );
     assert!(c.merchant_bill("20190611", "500001", false).await.is_err());
     assert!(server.received_requests().await.unwrap().is_empty());
-    // 30 Chinese characters are fine (this one is sent, and the server answers 404).
+    // 30 Chinese characters are fine: this one is sent.
+    Mock::given(method("POST"))
+        .and(path("/v3/payscore/serviceorder/N1/cancel"))
+        .respond_with(ResponseTemplate::new(400))
+        .expect(1)
+        .mount(&server)
+        .await;
     let _ = c.cancel_service_order("N1", &cancel(&thirty)).await;
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
@@ -650,7 +654,7 @@ fn malformed_keys_are_configuration_errors() {
 
 #[tokio::test]
 async fn dot_segments_and_overflowing_totals_are_refused() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = client(&server);
     let cancel = CancelServiceOrder {
         appid: "wx1".into(),
@@ -670,7 +674,7 @@ async fn dot_segments_and_overflowing_totals_are_refused() {
 
 #[tokio::test]
 async fn an_unknown_serial_triggers_at_most_one_download_a_minute() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(path("/v3/certificates"))
         .respond_with(signed_with(200, r#"{"data":[]}"#, NOW, PUB_KEY_ID, None))
         .mount(&server)
@@ -705,7 +709,7 @@ async fn an_unknown_serial_triggers_at_most_one_download_a_minute() {
 
 #[tokio::test]
 async fn the_backup_host_is_tried_when_the_main_one_cannot_be_reached() {
-    let backup = MockServer::start().await;
+    let backup = mock_server().await;
     Mock::given(method("GET"))
         .respond_with(signed(200, ORDER))
         .expect(1)
@@ -788,7 +792,7 @@ fn no_retries(server: &MockServer) -> Client {
 #[tokio::test]
 async fn a_genuine_reply_for_another_order_is_refused() {
     // A query for order B answered with the genuine, signed reply for order A.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(&server, signed(200, ORDER)).await;
     let err = client(&server)
         .query_service_order(
@@ -814,7 +818,7 @@ async fn a_genuine_reply_for_another_order_is_refused() {
             ),
             &format!(r#""{field}":"{value}""#),
         );
-        let server = MockServer::start().await;
+        let server = mock_server().await;
         answer_always(&server, signed(200, &foreign)).await;
         let err = client(&server)
             .query_service_order(
@@ -832,7 +836,7 @@ async fn a_genuine_reply_for_another_order_is_refused() {
 async fn a_genuine_reply_from_another_operation_or_an_earlier_call_is_refused() {
     // complete answered with a genuine authorization reply: it echoes no order at all.
     let auth = r#"{"service_id":"500001","appid":"wxd678efh567hg6787","mchid":"1234567890","authorization_code":"AUTH1","authorization_state":"AVAILABLE"}"#;
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(&server, signed(200, auth)).await;
     let err = no_retries(&server)
         .complete_service_order("1234323JKHDFE1243252", &complete_request())
@@ -842,7 +846,7 @@ async fn a_genuine_reply_from_another_operation_or_an_earlier_call_is_refused() 
     assert!(err.is_outcome_unknown());
     // The genuine acknowledgement of an earlier cancel of order A, replayed to a cancel of
     // order B within the 5-minute window.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(&server, signed(200, ACK)).await;
     let cancel = CancelServiceOrder {
         appid: "wxd678efh567hg6787".into(),
@@ -866,7 +870,7 @@ async fn a_genuine_reply_from_another_operation_or_an_earlier_call_is_refused() 
 #[tokio::test]
 async fn an_unsigned_refusal_of_a_write_is_outcome_unknown() {
     // Defect: an unsigned `400 INVALID_REQUEST` to complete was a final refusal.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         ResponseTemplate::new(400).set_body_raw(
@@ -898,7 +902,7 @@ async fn a_signed_refusal_settles_only_what_it_can_be_bound_to() {
     // A write whose replies must echo out_order_no: WeChat Pay's error bodies echo nothing,
     // so even a genuine signed refusal cannot be shown to answer this request (a captured
     // one replayed within the 5-minute window verifies too). Query before acting.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(&server, signed(400, refusal)).await;
     let err = no_retries(&server)
         .complete_service_order("1234323JKHDFE1243252", &complete_request())
@@ -916,7 +920,7 @@ async fn a_signed_refusal_settles_only_what_it_can_be_bound_to() {
     assert_eq!(err.api_code(), Some("ORDER_NOT_EXIST"));
     assert!(!err.is_outcome_unknown());
     // A write whose reply echoes nothing anyway (a token) is refused by its signed answer.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         signed(400, r#"{"code":"PARAM_ERROR","message":"授权协议号重复"}"#),
@@ -939,7 +943,7 @@ async fn a_signed_refusal_settles_only_what_it_can_be_bound_to() {
 async fn a_refusal_whose_signature_is_present_but_wrong_is_a_signature_error() {
     let refusal = r#"{"code":"INVALID_ORDER_STATE","message":"单据状态错误"}"#;
     let sig = sign_response(&platform(), NOW, "N1", br#"{"code":"ORDER_DONE"}"#).unwrap();
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         signed_with(400, refusal, NOW, PUB_KEY_ID, Some(&sig)),
@@ -957,7 +961,7 @@ async fn a_refusal_whose_signature_is_present_but_wrong_is_a_signature_error() {
 async fn a_signed_system_error_settles_nothing_whatever_its_status_says() {
     // A genuine signed SYSTEM_ERROR whose status was rewritten to 400, with a Retry-After
     // that stops the retries: the signed body still says the outcome is unknown.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         signed(400, r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#)
@@ -978,7 +982,7 @@ async fn a_signed_system_error_settles_nothing_whatever_its_status_says() {
 async fn the_status_code_outside_the_signature_never_settles_a_write() {
     // A genuine signed completion, its status rewritten: the body does not say "refused".
     for status in [400, 403, 404] {
-        let server = MockServer::start().await;
+        let server = mock_server().await;
         answer_always(&server, signed(status, ORDER)).await;
         let err = no_retries(&server)
             .complete_service_order("1234323JKHDFE1243252", &complete_request())
@@ -987,7 +991,7 @@ async fn the_status_code_outside_the_signature_never_settles_a_write() {
         assert!(err.is_outcome_unknown(), "{status}: {err}");
     }
     // A genuine signed 204, rewritten to 400: nothing in the body refuses.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(&server, signed(400, "")).await;
     let err = no_retries(&server)
         .terminate_authorization_by_code("AUTH1", "500001", "x")
@@ -998,7 +1002,7 @@ async fn the_status_code_outside_the_signature_never_settles_a_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_calls_on_a_fresh_client_make_one_download_and_all_succeed() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let pem = include_str!("../sandbox-keys/platform_a.crt");
     let serial = tixpay_core::crypto::Certificate::from_pem(pem)
         .unwrap()
@@ -1069,7 +1073,7 @@ async fn fifty_concurrent_calls_on_a_fresh_client_make_one_download_and_all_succ
 
 #[tokio::test]
 async fn the_cooldown_starts_when_a_refresh_completes() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(path("/v3/certificates"))
         .respond_with(signed_with(200, r#"{"data":[]}"#, NOW, PUB_KEY_ID, None))
         .mount(&server)
@@ -1098,7 +1102,7 @@ async fn the_cooldown_starts_when_a_refresh_completes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abandoned_download_still_starts_the_cooldown() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(path("/v3/certificates"))
         .respond_with(
             signed_with(200, r#"{"data":[]}"#, NOW, PUB_KEY_ID, None)
@@ -1130,7 +1134,7 @@ async fn an_abandoned_download_still_starts_the_cooldown() {
 
 #[tokio::test]
 async fn pay_needs_its_ids_so_that_its_reply_can_be_bound() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = client(&server);
     for (appid, service_id) in [("", "500001"), ("wx1", " ")] {
         let err = c
@@ -1151,7 +1155,7 @@ async fn a_refused_certificate_download_is_verified_with_a_held_key() {
     // Public key and certificates together (the migration): the refusal is signed with the
     // public key the client holds.
     let refusal = r#"{"code":"RESOURCE_NOT_EXISTS","message":"无可用的平台证书"}"#;
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(path("/v3/certificates"))
         .respond_with(signed(404, refusal))
         .mount(&server)
@@ -1164,7 +1168,7 @@ async fn a_refused_certificate_download_is_verified_with_a_held_key() {
     assert_eq!(err.api_code(), Some("RESOURCE_NOT_EXISTS"));
     assert_eq!(err.unverified_reason(), None, "{err}");
     // Signed with a key the client does not hold: reported, not authenticated.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(path("/v3/certificates"))
         .respond_with(signed_with(404, refusal, NOW, "UNKNOWN_SERIAL", None))
         .mount(&server)
@@ -1178,7 +1182,7 @@ async fn a_refused_certificate_download_is_verified_with_a_held_key() {
     assert!(err.unverified_reason().is_some(), "{err:?}");
     // Wrongly signed: a signature error.
     let sig = sign_response(&platform(), NOW, "N1", b"something else").unwrap();
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(path("/v3/certificates"))
         .respond_with(signed_with(404, refusal, NOW, PUB_KEY_ID, Some(&sig)))
         .mount(&server)
@@ -1194,7 +1198,7 @@ async fn a_refused_certificate_download_is_verified_with_a_held_key() {
 #[tokio::test]
 async fn an_authorization_for_another_openid_is_refused() {
     let other = r#"{"service_id":"500001","appid":"wx1","mchid":"1234567890","openid":"oSOMEONE","authorization_state":"AVAILABLE"}"#;
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(&server, signed(200, other)).await;
     let err = client(&server)
         .query_authorization_by_openid("oUpF8", "500001", "wx1")
@@ -1206,7 +1210,7 @@ async fn an_authorization_for_another_openid_is_refused() {
 
 #[tokio::test]
 async fn a_public_key_only_client_never_downloads_certificates() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     answer_always(
         &server,
         signed_with(
@@ -1259,7 +1263,7 @@ impl Match for AnnouncesSerial {
 #[tokio::test]
 async fn requests_announce_the_key_they_verify_with() {
     // Public-key mode: the public key id.
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(AnnouncesSerial(PUB_KEY_ID.into()))
         .respond_with(signed(200, ORDER))
         .expect(1)
@@ -1280,7 +1284,7 @@ async fn requests_announce_the_key_they_verify_with() {
         .unwrap()
         .serial()
         .to_owned();
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     Mock::given(AnnouncesSerial(newest_serial.clone()))
         .respond_with(signed_with(200, ORDER, NOW, &newest_serial, None))
         .expect(2)
@@ -1361,7 +1365,7 @@ fn callback(event_type: &str, algorithm: &str, plain: &str) -> (http::HeaderMap,
 
 #[tokio::test]
 async fn permission_callbacks_decode_and_unknown_algorithms_are_refused() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = client(&server);
     let change = r#"{"appid":"wx1","mchid":"1234567890","service_id":"500001","openid":"oUpF8","user_service_status":"USER_OPEN_SERVICE","openorclose_time":"20240101100000","authorization_code":"AUTH1"}"#;
     let (headers, body) = callback("PAYSCORE.USER_OPEN_SERVICE", "AEAD_AES_256_GCM", change);
@@ -1401,7 +1405,7 @@ async fn permission_callbacks_decode_and_unknown_algorithms_are_refused() {
 
 #[tokio::test]
 async fn a_failing_nonce_source_stops_the_call_before_sending() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = Client::with_http_client(
         config(&server).nonce_source(Arc::new(tixpay_core::test_util::FailingNonce)),
         HttpClient::new().unwrap(),
@@ -1417,7 +1421,7 @@ async fn a_failing_nonce_source_stops_the_call_before_sending() {
 
 #[tokio::test]
 async fn blank_or_runaway_identifiers_never_leave() {
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let c = client(&server);
     let long = "A".repeat(10_000);
     let mut errors = vec![
@@ -1474,7 +1478,7 @@ async fn blank_or_runaway_identifiers_never_leave() {
 #[tokio::test]
 async fn the_callback_answers_are_204_and_a_fail_object() {
     use tixpay_core::notify::Notifications;
-    let server = MockServer::start().await;
+    let server = mock_server().await;
     let parser = notify::NotificationParser::new(&client(&server));
     let ack = parser.ack();
     assert_eq!(ack.status(), 204);
