@@ -265,11 +265,11 @@ async fn start(story: &mut Story) -> Result<World, Failure> {
     };
     let lianhe_box = LianheSandbox::start().await.map_err(sandbox)?;
     let leshua_box = LeshuaSandbox::start().await.map_err(sandbox)?;
-    let ticket_box = TicketSandbox::start_with(TicketOptions {
-        clock_offset_seconds: 600,
-        server_authorization: true,
-        ..TicketOptions::default()
-    })
+    let ticket_box = TicketSandbox::start_with(
+        TicketOptions::default()
+            .clock_offset_seconds(600)
+            .server_authorization(true),
+    )
     .await
     .map_err(sandbox)?;
     let payscore_box = PayScoreSandbox::start().await.map_err(sandbox)?;
@@ -833,12 +833,10 @@ async fn refund_theatre_seat(
         ),
     );
     let listed = tickets
-        .query_tickets(
+        .query_tickets(&ticket_hawk::TicketQuery::new(
             &agent,
-            &ticket_hawk::OrderLookup::OrderId(theatre_order.into()),
-            None,
-            None,
-        )
+            ticket_hawk::OrderLookup::OrderId(theatre_order.into()),
+        ))
         .await
         .map_err(at(THEATRE))?;
     let status_of = |code: &str| {

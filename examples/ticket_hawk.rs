@@ -15,7 +15,7 @@
 use std::error::Error as StdError;
 
 use tixpay::ticket_hawk::sandbox::{SandboxOptions, TicketSandbox};
-use tixpay::ticket_hawk::{Client, Config, OrderLookup, RefundParm};
+use tixpay::ticket_hawk::{Client, Config, OrderLookup, RefundParm, TicketQuery};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn StdError>> {
@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         let client = Client::new(config)?;
         let order = std::env::var("TICKET_ORDER_ID").unwrap_or_default();
         let tickets = client
-            .query_tickets(&id, &OrderLookup::OrderId(order.clone()), None, None)
+            .query_tickets(&TicketQuery::new(&id, OrderLookup::OrderId(order.clone())))
             .await?;
         println!("order {order}: {} ticket(s)", tickets.len());
         for t in tickets {
@@ -36,11 +36,11 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     println!(
         "Ticket system sandbox, its clock 10 minutes ahead (set TICKET_BASE_URL, TICKET_HAWK_ID, TICKET_KEY, TICKET_PASSWORD for a real deployment)\n"
     );
-    let sandbox = TicketSandbox::start_with(SandboxOptions {
-        clock_offset_seconds: 600,
-        server_authorization: true,
-        ..SandboxOptions::default()
-    })
+    let sandbox = TicketSandbox::start_with(
+        SandboxOptions::default()
+            .clock_offset_seconds(600)
+            .server_authorization(true),
+    )
     .await?;
     let tickets = sandbox.add_order("THEATRE-2001", 2, true, true);
     let (Some(seat), Some(other)) = (tickets.first().cloned(), tickets.get(1).cloned()) else {
@@ -49,12 +49,10 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let client = Client::new(sandbox.config())?;
 
     let list = client
-        .query_tickets(
+        .query_tickets(&TicketQuery::new(
             "agent01",
-            &OrderLookup::OrderId("THEATRE-2001".into()),
-            None,
-            None,
-        )
+            OrderLookup::OrderId("THEATRE-2001".into()),
+        ))
         .await?;
     println!(
         "1. Query/Tickets     {} seats; Hawk clock offset learnt: {:+} s",

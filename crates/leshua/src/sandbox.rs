@@ -50,6 +50,7 @@ use crate::wire::{parse_form, write_xml};
 
 /// How to start a [`LeshuaSandbox`].
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SandboxOptions {
     /// The merchant id the sandbox accepts.
     pub merchant_id: String,
@@ -85,6 +86,52 @@ impl Default for SandboxOptions {
             refund_settle_delay: Duration::from_millis(50),
             time_compression: 10_000.0,
         }
+    }
+}
+
+/// Chained setters, one per option, from [`SandboxOptions::default`].
+impl SandboxOptions {
+    /// Sets `merchant_id`: the merchant id the sandbox accepts.
+    #[must_use]
+    pub fn merchant_id(mut self, merchant_id: impl Into<String>) -> Self {
+        self.merchant_id = merchant_id.into();
+        self
+    }
+
+    /// Sets `trade_key`: the trade key (requests and replies).
+    #[must_use]
+    pub fn trade_key(mut self, trade_key: Secret) -> Self {
+        self.trade_key = trade_key;
+        self
+    }
+
+    /// Sets `notify_key`: the notify key (notifications).
+    #[must_use]
+    pub fn notify_key(mut self, notify_key: Secret) -> Self {
+        self.notify_key = notify_key;
+        self
+    }
+
+    /// Sets `clock`: the sandbox's clock (barcode orders close after 5 minutes of it).
+    #[must_use]
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets `refund_settle_delay`: how long a refund stays at 10 (退款中) before it settles
+    /// (real time).
+    #[must_use]
+    pub fn refund_settle_delay(mut self, refund_settle_delay: Duration) -> Self {
+        self.refund_settle_delay = refund_settle_delay;
+        self
+    }
+
+    /// Sets `time_compression`: how much faster than real time notification retries run.
+    #[must_use]
+    pub fn time_compression(mut self, time_compression: f64) -> Self {
+        self.time_compression = time_compression;
+        self
     }
 }
 

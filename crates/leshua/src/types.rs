@@ -313,6 +313,7 @@ macro_rules! optional_setters {
 ///     .body("景区门票 x3");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnifiedOrder {
     /// `pay_way`.
     pub pay_way: PayWay,
@@ -498,6 +499,7 @@ fn check_extra(extra: &[(String, String)]) -> Result<(), Error> {
 
 /// `upload_authcode` (条码支付): charge the code the customer shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BarcodePay {
     /// `auth_code`: the scanned code.
     pub auth_code: String,
@@ -607,6 +609,7 @@ impl BarcodePay {
 /// assert!(Refund::new(OrderRef::ThirdOrderId("T1".into()), "R_1", Fen::new(1)).validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Refund {
     /// The order.
     pub order: OrderRef,

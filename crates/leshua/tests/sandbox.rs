@@ -137,12 +137,9 @@ async fn pay_partial_refund_query_overdraw_notifications() {
 #[tokio::test]
 async fn sandbox_rules() {
     let clock = std::sync::Arc::new(tixpay_core::FixedClock::from_seconds(1_700_000_000));
-    let sandbox = LeshuaSandbox::start_with(SandboxOptions {
-        clock: clock.clone(),
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap();
+    let sandbox = LeshuaSandbox::start_with(SandboxOptions::default().clock(clock.clone()))
+        .await
+        .unwrap();
     let client = Client::new(sandbox.config()).unwrap();
     // Barcode orders close only after 5 minutes.
     client

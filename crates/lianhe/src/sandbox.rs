@@ -72,6 +72,7 @@ pub mod refund_status {
 
 /// How to start a [`LianheSandbox`].
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SandboxOptions {
     /// The partner id the sandbox accepts.
     pub partner_id: i64,
@@ -115,6 +116,60 @@ impl Default for SandboxOptions {
     }
 }
 
+/// Chained setters, one per option, from [`SandboxOptions::default`].
+impl SandboxOptions {
+    /// Sets `partner_id`: the partner id the sandbox accepts.
+    #[must_use]
+    pub fn partner_id(mut self, partner_id: i64) -> Self {
+        self.partner_id = partner_id;
+        self
+    }
+
+    /// Sets `api_name`: the `apiname` the sandbox accepts.
+    #[must_use]
+    pub fn api_name(mut self, api_name: impl Into<String>) -> Self {
+        self.api_name = api_name.into();
+        self
+    }
+
+    /// Sets `client_secret`: the `clientSecret` it verifies with.
+    #[must_use]
+    pub fn client_secret(mut self, client_secret: Secret) -> Self {
+        self.client_secret = client_secret;
+        self
+    }
+
+    /// Sets `max_date_skew`: how far a request's `Date` may be from the sandbox's clock
+    /// (default 5 minutes).
+    #[must_use]
+    pub fn max_date_skew(mut self, max_date_skew: Duration) -> Self {
+        self.max_date_skew = max_date_skew;
+        self
+    }
+
+    /// Sets `clock`: the sandbox's clock.
+    #[must_use]
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets `time_compression`: how much faster than real time notification retries run
+    /// (default 10 000).
+    #[must_use]
+    pub fn time_compression(mut self, time_compression: f64) -> Self {
+        self.time_compression = time_compression;
+        self
+    }
+
+    /// Sets `products`: the products on sale (default: [`LianheSandbox::default_products`]).
+    #[must_use]
+    pub fn products(mut self, products: Vec<(Product, i64)>) -> Self {
+        self.products = products;
+        self
+    }
+}
+
 #[derive(Debug, Clone)]
 struct OrderState {
     order_id: String,
@@ -138,6 +193,7 @@ impl OrderState {
 
 /// A cancellation waiting for the (simulated) manual audit.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PendingRefund {
     /// `refundId`, or the order id when none was sent.
     pub refund_key: String,

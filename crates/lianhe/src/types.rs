@@ -99,6 +99,7 @@ impl<'de> Deserialize<'de> for VoucherType {
 /// assert_eq!(serde_json::to_value(&v).unwrap()["mobile"], "13800000000");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct Visitor {
     /// `name` 用户姓名 (required).
     pub name: String,
@@ -324,6 +325,7 @@ macro_rules! order_setters {
 /// assert_eq!(json["visitor"]["name"], "张三");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct NewOrder {
     /// `orderId`: the partner's unique order id.
     #[serde(rename = "orderId")]
@@ -405,6 +407,7 @@ impl NewOrder {
 /// `creatOrder` (生成订单; the provider's spelling): create an order to pay later with
 /// [`PayOrder`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CreateOrder {
     /// `orderId`: the partner's unique order id.
     #[serde(rename = "orderId")]
@@ -463,6 +466,7 @@ impl CreateOrder {
 
 /// `payOrder` (支付订单): pay an order made with [`CreateOrder`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PayOrder {
     /// `orderId`.
     #[serde(rename = "orderId")]
@@ -568,6 +572,7 @@ pub struct OrderReceipt {
 
 /// `queryOrder` (查询订单).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct QueryOrder {
     /// `orderId`.
     #[serde(rename = "orderId")]
@@ -660,6 +665,7 @@ pub struct OrderInfo {
 /// assert!(CancelOrder::new("T1", "1", 2).full_refund_only(3).validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CancelOrder {
     /// `orderId`.
     #[serde(rename = "orderId")]
@@ -823,6 +829,7 @@ pub struct CancelRefused {
 
 /// `send` (重发短信凭证): send the voucher SMS again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ResendVoucher {
     /// `orderId`.
     #[serde(rename = "orderId")]

@@ -329,11 +329,11 @@ async fn expired_tickets_are_refundable_for_five_days() {
         tixpay_core::datetime::parse_local("2030-01-01 12:00:00", tixpay_core::datetime::CST)
             .unwrap(),
     ));
-    let sandbox = LianheSandbox::start_with(SandboxOptions {
-        clock: clock.clone(),
-        products: vec![(product, 10)],
-        ..SandboxOptions::default()
-    })
+    let sandbox = LianheSandbox::start_with(
+        SandboxOptions::default()
+            .clock(clock.clone())
+            .products(vec![(product, 10)]),
+    )
     .await
     .unwrap();
     let client = Client::new(sandbox.config()).unwrap();

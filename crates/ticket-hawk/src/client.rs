@@ -15,7 +15,7 @@ use crate::auth::{Answer, Exchange};
 use crate::config::Config;
 use crate::types::{
     BodyFormat, OperationResult, Order, OrderLookup, PayContent, ProviderConfig, RefundParm,
-    Ticket, check_len,
+    Ticket, TicketQuery, check_len,
 };
 use crate::wire::{self, DcValue};
 
@@ -377,34 +377,30 @@ impl Client {
         operation_result(&answer).map_err(|e| refuse(NAME, e))
     }
 
-    fn ticket_query(
-        username: &str,
-        lookup: &OrderLookup,
-        personal_id: Option<i64>,
-        guider_num: Option<&str>,
-    ) -> String {
-        let (order_id, sender_id) = match lookup {
+    fn ticket_query(query: &TicketQuery) -> String {
+        let (order_id, sender_id) = match &query.lookup {
             OrderLookup::OrderId(id) => (id.as_str(), ""),
             OrderLookup::SenderId(id) => ("", id.as_str()),
         };
         format!(
             "username={}&orderid={}&senderid={}&personalid={}&guidernum={}",
-            utf8_percent_encode(username, COMPONENT),
+            utf8_percent_encode(&query.username, COMPONENT),
             utf8_percent_encode(order_id, COMPONENT),
             utf8_percent_encode(sender_id, COMPONENT),
-            personal_id.unwrap_or(0),
-            utf8_percent_encode(guider_num.unwrap_or(""), COMPONENT),
+            query.personal_id.unwrap_or(0),
+            utf8_percent_encode(query.guider_num.as_deref().unwrap_or(""), COMPONENT),
         )
     }
 
-    fn check_lookup(name: &'static str, username: &str, lookup: &OrderLookup) -> Result<(), Error> {
+    fn check_lookup(name: &'static str, query: &TicketQuery) -> Result<(), Error> {
+        let username = query.username.as_str();
         if username.trim().is_empty() {
             return Err(refuse(
                 name,
                 Error::invalid_request("username", "is required"),
             ));
         }
-        let (id, field, max) = match lookup {
+        let (id, field, max) = match &query.lookup {
             OrderLookup::OrderId(id) => (id, "orderid", ORDER_ID_MAX),
             OrderLookup::SenderId(id) => (id, "senderid", SENDER_ID_MAX),
         };
@@ -416,23 +412,31 @@ impl Client {
         }
         check_len("username", username, 20)
             .and_then(|()| check_len(field, id, max))
+            .and_then(|()| match query.guider_num.as_deref() {
+                Some(g) => check_len("guidernum", g, GUIDER_NUM_MAX),
+                None => Ok(()),
+            })
             .map_err(|e| refuse(name, e))
     }
 
-    /// `GET api/WebInterface/Order/Query/Tickets`: the tickets of an order, for agent
-    /// `username`. Safe to retry.
-    pub async fn query_tickets(
-        &self,
-        username: &str,
-        lookup: &OrderLookup,
-        personal_id: Option<i64>,
-        guider_num: Option<&str>,
-    ) -> Result<Vec<Ticket>, Error> {
+    /// `GET api/WebInterface/Order/Query/Tickets`: the tickets of the order `query` finds.
+    /// Safe to retry.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tixpay_ticket_hawk::Client) -> tixpay_ticket_hawk::Result<()> {
+    /// use tixpay_ticket_hawk::{OrderLookup, TicketQuery};
+    /// let query = TicketQuery::new("agent01", OrderLookup::SenderId("MY-ORDER-7".into()));
+    /// for ticket in client.query_tickets(&query).await? {
+    ///     println!("{:?} {:?}", ticket.ticket_code, ticket.status);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn query_tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>, Error> {
         const NAME: &str = "api/WebInterface/Order/Query/Tickets";
-        Self::check_lookup(NAME, username, lookup)?;
+        Self::check_lookup(NAME, query)?;
         let path = format!(
             "/api/WebInterface/Order/Query/Tickets?{}",
-            Self::ticket_query(username, lookup, personal_id, guider_num)
+            Self::ticket_query(query)
         );
         let answer = self
             .call(NAME, Method::GET, &path, None, Idempotency::Safe, |op| op)
@@ -454,17 +458,15 @@ impl Client {
         }
     }
 
-    /// `GET api/WebInterface/Order/Query/Ticket`: one ticket. Safe to retry.
+    /// `GET api/WebInterface/Order/Query/Ticket`: the ticket `ticket_id` of the order
+    /// `query` finds. Safe to retry.
     pub async fn query_ticket(
         &self,
-        username: &str,
         ticket_id: &str,
-        lookup: &OrderLookup,
-        personal_id: Option<i64>,
-        guider_num: Option<&str>,
+        query: &TicketQuery,
     ) -> Result<Ticket, Error> {
         const NAME: &str = "api/WebInterface/Order/Query/Ticket";
-        Self::check_lookup(NAME, username, lookup)?;
+        Self::check_lookup(NAME, query)?;
         if ticket_id.trim().is_empty() {
             return Err(refuse(
                 NAME,
@@ -474,7 +476,7 @@ impl Client {
         let path = format!(
             "/api/WebInterface/Order/Query/Ticket?ticketid={}&{}",
             utf8_percent_encode(ticket_id, COMPONENT),
-            Self::ticket_query(username, lookup, personal_id, guider_num)
+            Self::ticket_query(query)
         );
         let answer = self
             .call(NAME, Method::GET, &path, None, Idempotency::Safe, |op| op)
@@ -494,6 +496,8 @@ fn xml_escape(text: &str) -> String {
 const ORDER_ID_MAX: usize = 20;
 /// `senderid` has no documented length; 64 is this crate's guard against runaway URLs.
 const SENDER_ID_MAX: usize = 64;
+/// `guidernum` has no documented length either; the same guard.
+const GUIDER_NUM_MAX: usize = 64;
 
 fn refuse(name: &'static str, e: Error) -> Error {
     e.with_provider(PROVIDER).with_operation(name)

@@ -201,6 +201,7 @@ impl Credentials {
 
 /// What a request's MAC covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Artifacts {
     /// The method (upper-cased in the MAC).
     pub method: String,
@@ -465,6 +466,7 @@ pub fn parse_header(value: &str) -> Result<BTreeMap<String, String>, HawkError> 
 
 /// What a `WWW-Authenticate: Hawk …` header says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct WwwAuthenticate {
     /// The server's time, seconds since the Unix epoch.
     pub ts: Option<i64>,
@@ -525,6 +527,7 @@ impl WwwAuthenticate {
 
 /// What a `Server-Authorization` header says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerAuthorization {
     /// The response MAC.
     pub mac: String,

@@ -23,7 +23,7 @@ pub use tixpay_core as core;
 pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::{
     BodyFormat, CallbackMethod, OperationResult, Order, OrderLookup, OrderStatus, PayContent,
-    ProviderConfig, RefundParm, Ticket, TicketStatus,
+    ProviderConfig, RefundParm, Ticket, TicketQuery, TicketStatus,
 };
 pub use wire::{ARRAYS_NAMESPACE, XSI_NAMESPACE};
 

@@ -48,6 +48,7 @@ pub enum StaleStyle {
 
 /// How to start a [`TicketSandbox`].
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SandboxOptions {
     /// The credentials it accepts (by id).
     pub credentials: Credentials,
@@ -85,6 +86,52 @@ impl Default for SandboxOptions {
             server_authorization: false,
             stale_style: StaleStyle::Reference,
         }
+    }
+}
+
+/// Chained setters, one per option, from [`SandboxOptions::default`].
+impl SandboxOptions {
+    /// Sets `credentials`: the credentials it accepts (by id).
+    #[must_use]
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Sets `skew`: the allowed clock skew (default 60 s, the reference server's).
+    #[must_use]
+    pub fn skew(mut self, skew: Duration) -> Self {
+        self.skew = skew;
+        self
+    }
+
+    /// Sets `clock`: the sandbox's clock before any skew (default: the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets `clock_offset_seconds`: how far the sandbox's clock is off, in seconds
+    /// (positive: ahead).
+    #[must_use]
+    pub fn clock_offset_seconds(mut self, clock_offset_seconds: i64) -> Self {
+        self.clock_offset_seconds = clock_offset_seconds;
+        self
+    }
+
+    /// Sets `server_authorization`: send `Server-Authorization` on every authenticated reply.
+    #[must_use]
+    pub fn server_authorization(mut self, server_authorization: bool) -> Self {
+        self.server_authorization = server_authorization;
+        self
+    }
+
+    /// Sets `stale_style`: how stale timestamps are answered.
+    #[must_use]
+    pub fn stale_style(mut self, stale_style: StaleStyle) -> Self {
+        self.stale_style = stale_style;
+        self
     }
 }
 

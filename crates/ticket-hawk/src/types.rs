@@ -42,6 +42,7 @@ pub(crate) fn check_len(field: &str, value: &str, max: usize) -> Result<(), Erro
 /// # let _ = (whole, some);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RefundParm {
     /// `orderid`: the ticket system's order number (≤ 20).
     pub order_id: String,
@@ -318,6 +319,54 @@ pub enum OrderLookup {
     OrderId(String),
     /// `senderid`.
     SenderId(String),
+}
+
+/// Which tickets to read with [`Client::query_tickets`](crate::Client::query_tickets) and
+/// [`Client::query_ticket`](crate::Client::query_ticket): the agent's `username` and the
+/// order, required; `personalid` and `guidernum`, optional.
+///
+/// ```
+/// use tixpay_ticket_hawk::{OrderLookup, TicketQuery};
+/// let query = TicketQuery::new("agent01", OrderLookup::OrderId("O1".into())).guider_num("G7");
+/// assert_eq!(query.guider_num.as_deref(), Some("G7"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TicketQuery {
+    /// `username`: the agent (≤ 20 characters).
+    pub username: String,
+    /// `orderid` or `senderid`.
+    pub lookup: OrderLookup,
+    /// `personalid` (sent as 0 when not set).
+    pub personal_id: Option<i64>,
+    /// `guidernum` (sent empty when not set).
+    pub guider_num: Option<String>,
+}
+
+impl TicketQuery {
+    /// A query for the order `lookup` finds, as agent `username`.
+    pub fn new(username: impl Into<String>, lookup: OrderLookup) -> Self {
+        Self {
+            username: username.into(),
+            lookup,
+            personal_id: None,
+            guider_num: None,
+        }
+    }
+
+    /// Sets `personalid`.
+    #[must_use]
+    pub fn personal_id(mut self, personal_id: i64) -> Self {
+        self.personal_id = Some(personal_id);
+        self
+    }
+
+    /// Sets `guidernum`.
+    #[must_use]
+    pub fn guider_num(mut self, guider_num: impl Into<String>) -> Self {
+        self.guider_num = Some(guider_num.into());
+        self
+    }
 }
 
 /// `OperationResult {errcode, errmsg}`. `errcode` 0 means success: the OperationResult page

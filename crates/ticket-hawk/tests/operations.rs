@@ -18,7 +18,7 @@ use tixpay_core::{ErrorKind, FixedClock, FixedNonce, HttpClient, Secret, Signatu
 use tixpay_ticket_hawk::hawk::{Algorithm, Artifacts, Credentials, ServerAuthorization};
 use tixpay_ticket_hawk::{
     BodyFormat, CallbackMethod, Client, Config, OrderLookup, OrderStatus, PayContent,
-    ProviderConfig, RefundParm, ServerAuth, TicketStatus,
+    ProviderConfig, RefundParm, ServerAuth, TicketQuery, TicketStatus,
 };
 use wiremock::matchers::{body_string, method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
@@ -203,7 +203,10 @@ async fn ticket_queries() {
         .await;
     let client = client_with(config(&server));
     let tickets = client
-        .query_tickets("agent01", &OrderLookup::OrderId("O1".into()), None, None)
+        .query_tickets(&TicketQuery::new(
+            "agent01",
+            OrderLookup::OrderId("O1".into()),
+        ))
         .await
         .unwrap();
     assert_eq!(tickets.len(), 2);
@@ -211,11 +214,10 @@ async fn ticket_queries() {
     assert_eq!(tickets[1].status, Some(TicketStatus::Unknown("9".into())));
     let ticket = client
         .query_ticket(
-            "agent01",
             "T1",
-            &OrderLookup::SenderId("S1".into()),
-            Some(7),
-            Some("G1"),
+            &TicketQuery::new("agent01", OrderLookup::SenderId("S1".into()))
+                .personal_id(7)
+                .guider_num("G1"),
         )
         .await
         .unwrap();
@@ -223,7 +225,7 @@ async fn ticket_queries() {
     assert_eq!(ticket.price.as_deref(), Some("100.00"));
     assert!(
         client
-            .query_tickets("", &OrderLookup::OrderId("O1".into()), None, None)
+            .query_tickets(&TicketQuery::new("", OrderLookup::OrderId("O1".into())))
             .await
             .is_err()
     );
@@ -1151,15 +1153,27 @@ async fn runaway_identifiers_never_leave() {
     let errors = [
         c.query_order(&long, None).await.unwrap_err(),
         c.query_order(&"1".repeat(21), None).await.unwrap_err(),
-        c.query_tickets("agent01", &OrderLookup::OrderId(long.clone()), None, None)
+        c.query_tickets(&TicketQuery::new(
+            "agent01",
+            OrderLookup::OrderId(long.clone()),
+        ))
+        .await
+        .unwrap_err(),
+        c.query_tickets(&TicketQuery::new(
+            "agent01",
+            OrderLookup::SenderId(long.clone()),
+        ))
+        .await
+        .unwrap_err(),
+        c.query_tickets(&TicketQuery::new(&long, OrderLookup::OrderId("O1".into())))
             .await
             .unwrap_err(),
-        c.query_tickets("agent01", &OrderLookup::SenderId(long.clone()), None, None)
-            .await
-            .unwrap_err(),
-        c.query_tickets(&long, &OrderLookup::OrderId("O1".into()), None, None)
-            .await
-            .unwrap_err(),
+        c.query_ticket(
+            "T1",
+            &TicketQuery::new("agent01", OrderLookup::OrderId("O1".into())).guider_num(&long),
+        )
+        .await
+        .unwrap_err(),
     ];
     for err in errors {
         assert!(

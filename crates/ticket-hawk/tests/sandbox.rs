@@ -41,18 +41,18 @@ proptest! {
 mod end_to_end {
     use tixpay_core::ErrorKind;
     use tixpay_ticket_hawk::sandbox::{SandboxOptions, StaleStyle, TicketSandbox};
-    use tixpay_ticket_hawk::{Client, OrderLookup, RefundParm, ServerAuth, TicketStatus};
+    use tixpay_ticket_hawk::{
+        Client, OrderLookup, RefundParm, ServerAuth, TicketQuery, TicketStatus,
+    };
 
     use super::*;
 
     #[tokio::test]
     async fn refund_rules_json_and_xml() {
-        let sandbox = TicketSandbox::start_with(SandboxOptions {
-            server_authorization: true,
-            ..SandboxOptions::default()
-        })
-        .await
-        .unwrap();
+        let sandbox =
+            TicketSandbox::start_with(SandboxOptions::default().server_authorization(true))
+                .await
+                .unwrap();
         let tickets = sandbox.add_order("T-ORDER-1", 3, true, true);
         sandbox.mark_used(&tickets[0]);
         for format in [BodyFormat::Json, BodyFormat::Xml] {
@@ -64,12 +64,10 @@ mod end_to_end {
             )
             .unwrap();
             let list = client
-                .query_tickets(
+                .query_tickets(&TicketQuery::new(
                     "agent01",
-                    &OrderLookup::OrderId("T-ORDER-1".into()),
-                    None,
-                    None,
-                )
+                    OrderLookup::OrderId("T-ORDER-1".into()),
+                ))
                 .await
                 .unwrap();
             assert_eq!(list.len(), 3, "{format:?}");
@@ -112,11 +110,8 @@ mod end_to_end {
         assert_eq!(order.total_count, Some(2));
         let ticket = json
             .query_ticket(
-                "agent01",
                 &tickets[1],
-                &OrderLookup::OrderId("T-ORDER-1".into()),
-                None,
-                None,
+                &TicketQuery::new("agent01", OrderLookup::OrderId("T-ORDER-1".into())),
             )
             .await
             .unwrap();
@@ -133,12 +128,10 @@ mod end_to_end {
 
     #[tokio::test]
     async fn skewed_sandbox_clock_is_resynced() {
-        let sandbox = TicketSandbox::start_with(SandboxOptions {
-            clock_offset_seconds: 600,
-            ..SandboxOptions::default()
-        })
-        .await
-        .unwrap();
+        let sandbox =
+            TicketSandbox::start_with(SandboxOptions::default().clock_offset_seconds(600))
+                .await
+                .unwrap();
         sandbox.add_order("SKEW-1", 1, true, false);
         let client = Client::new(sandbox.config()).unwrap();
         let order = client.query_order("SKEW-1", None).await.unwrap();
@@ -157,11 +150,11 @@ mod end_to_end {
 
     #[tokio::test]
     async fn dotnet_server_without_tsm() {
-        let sandbox = TicketSandbox::start_with(SandboxOptions {
-            clock_offset_seconds: -300,
-            stale_style: StaleStyle::DotNet,
-            ..SandboxOptions::default()
-        })
+        let sandbox = TicketSandbox::start_with(
+            SandboxOptions::default()
+                .clock_offset_seconds(-300)
+                .stale_style(StaleStyle::DotNet),
+        )
         .await
         .unwrap();
         sandbox.add_order("NET-1", 1, true, false);
