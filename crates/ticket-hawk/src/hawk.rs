@@ -1,6 +1,8 @@
 //! The Hawk HTTP authentication scheme (hawk.1), complete and usable on its own: client
 //! headers, payload hashes, server response authentication, `WWW-Authenticate` clock
-//! resynchronisation with `tsm`, and the server side (for the sandbox or your own server).
+//! resynchronisation with `tsm`, and the server side: [`ServerVerifier`] checks a request in
+//! one call (credentials, MAC, payload hash, timestamp window, nonce replay) and
+//! [`Authenticated::server_authorization`] signs the reply.
 //!
 //! Follows the reference implementation (mozilla/hawk `lib/crypto.js`, `client.js`,
 //! `server.js`) byte for byte:
@@ -595,6 +597,502 @@ impl ServerAuthorization {
             None => format!("Hawk mac=\"{mac}\""),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server side: one call that checks a request as the reference server does.
+
+/// Where a server finds the credentials of a Hawk `id`.
+///
+/// Implemented for one [`Credentials`] (its own id only), a slice or `Vec` of them, a
+/// `HashMap`/`BTreeMap` from id to credentials, and an `Arc` of any of these; implement it
+/// for your own store.
+pub trait CredentialsLookup: Send + Sync {
+    /// The credentials of `id`, or `None` when the id is unknown.
+    fn credentials(&self, id: &str) -> Option<Credentials>;
+}
+
+impl CredentialsLookup for Credentials {
+    fn credentials(&self, id: &str) -> Option<Credentials> {
+        (self.id == id).then(|| self.clone())
+    }
+}
+
+impl CredentialsLookup for [Credentials] {
+    fn credentials(&self, id: &str) -> Option<Credentials> {
+        self.iter().find(|c| c.id == id).cloned()
+    }
+}
+
+impl CredentialsLookup for Vec<Credentials> {
+    fn credentials(&self, id: &str) -> Option<Credentials> {
+        self.as_slice().credentials(id)
+    }
+}
+
+impl<S: std::hash::BuildHasher + Send + Sync> CredentialsLookup
+    for std::collections::HashMap<String, Credentials, S>
+{
+    fn credentials(&self, id: &str) -> Option<Credentials> {
+        self.get(id).cloned()
+    }
+}
+
+impl CredentialsLookup for BTreeMap<String, Credentials> {
+    fn credentials(&self, id: &str) -> Option<Credentials> {
+        self.get(id).cloned()
+    }
+}
+
+impl<T: CredentialsLookup + ?Sized> CredentialsLookup for std::sync::Arc<T> {
+    fn credentials(&self, id: &str) -> Option<Credentials> {
+        (**self).credentials(id)
+    }
+}
+
+/// What a [`NonceStore`] says of a request's nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NonceCheck {
+    /// Not seen before; now recorded.
+    Fresh,
+    /// Seen before: a replay.
+    Replayed,
+    /// The store cannot record more without forgetting a nonce that could still be
+    /// replayed; the request is refused (fail closed).
+    Full,
+}
+
+/// Replay protection: remembers the (`id`, `nonce`, `ts`) of every accepted request for as
+/// long as its timestamp is inside the window.
+pub trait NonceStore: Send + Sync {
+    /// Checks and records (`id`, `nonce`, `ts`). Entries whose `ts` is before
+    /// `forget_before` can no longer pass the timestamp check and may be forgotten.
+    fn check_and_record(&self, id: &str, nonce: &str, ts: i64, forget_before: i64) -> NonceCheck;
+}
+
+impl<T: NonceStore + ?Sized> NonceStore for std::sync::Arc<T> {
+    fn check_and_record(&self, id: &str, nonce: &str, ts: i64, forget_before: i64) -> NonceCheck {
+        (**self).check_and_record(id, nonce, ts, forget_before)
+    }
+}
+
+/// An in-memory [`NonceStore`] with bounded memory: it forgets nonces whose timestamp has
+/// left the window, and when `capacity` nonces inside the window are held it refuses new
+/// requests ([`NonceCheck::Full`]) rather than forget one that could be replayed. For one
+/// server process; servers behind a load balancer need a shared store.
+///
+/// ```
+/// use tixpay_ticket_hawk::hawk::{MemoryNonceStore, NonceCheck, NonceStore};
+/// let store = MemoryNonceStore::new(2);
+/// assert_eq!(store.check_and_record("id", "n1", 100, 40), NonceCheck::Fresh);
+/// assert_eq!(store.check_and_record("id", "n1", 100, 40), NonceCheck::Replayed);
+/// assert_eq!(store.check_and_record("id", "n2", 100, 40), NonceCheck::Fresh);
+/// assert_eq!(store.check_and_record("id", "n3", 100, 40), NonceCheck::Full);
+/// // Later, the first two have left the window.
+/// assert_eq!(store.check_and_record("id", "n3", 200, 140), NonceCheck::Fresh);
+/// ```
+#[derive(Debug)]
+pub struct MemoryNonceStore {
+    capacity: usize,
+    /// (ts, id, nonce), ordered by timestamp so that expiry is a split.
+    seen: std::sync::Mutex<std::collections::BTreeSet<(i64, String, String)>>,
+}
+
+impl MemoryNonceStore {
+    /// The default capacity: 100 000 nonces in the window (a few megabytes).
+    pub const DEFAULT_CAPACITY: usize = 100_000;
+
+    /// A store holding at most `capacity` nonces.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            seen: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+        }
+    }
+
+    /// How many nonces are held.
+    pub fn len(&self) -> usize {
+        self.seen.lock().map_or(0, |seen| seen.len())
+    }
+
+    /// Whether no nonce is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for MemoryNonceStore {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_CAPACITY)
+    }
+}
+
+impl NonceStore for MemoryNonceStore {
+    fn check_and_record(&self, id: &str, nonce: &str, ts: i64, forget_before: i64) -> NonceCheck {
+        // A poisoned lock only means another thread panicked while holding it; the set
+        // itself is always consistent.
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let kept = seen.split_off(&(forget_before, String::new(), String::new()));
+        *seen = kept;
+        let key = (ts, id.to_owned(), nonce.to_owned());
+        if seen.contains(&key) {
+            NonceCheck::Replayed
+        } else if seen.len() >= self.capacity {
+            NonceCheck::Full
+        } else {
+            seen.insert(key);
+            NonceCheck::Fresh
+        }
+    }
+}
+
+/// The parts of an HTTP request a Hawk server checks. The host and port are the ones the
+/// client signed: behind a proxy, give the public ones.
+///
+/// ```
+/// use tixpay_ticket_hawk::hawk::HawkRequest;
+/// let request = HawkRequest::new("POST", "tickets.example", 443, "/api/Order/RefundTicket")
+///     .authorization(r#"Hawk id="agent01", ts="1700000000", nonce="abc", mac="…""#)
+///     .payload("application/json", br#"{"orderid":"1"}"#);
+/// assert_eq!(request.port, 443);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HawkRequest<'a> {
+    /// The method.
+    pub method: &'a str,
+    /// The host the client signed (no port).
+    pub host: &'a str,
+    /// The port the client signed.
+    pub port: u16,
+    /// The path and query exactly as received.
+    pub resource: &'a str,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<&'a str>,
+    /// The content type and body, when the server checks the payload hash.
+    pub payload: Option<(&'a str, &'a [u8])>,
+}
+
+impl<'a> HawkRequest<'a> {
+    /// A request with no `Authorization` and no payload yet.
+    pub fn new(method: &'a str, host: &'a str, port: u16, resource: &'a str) -> Self {
+        Self {
+            method,
+            host,
+            port,
+            resource,
+            authorization: None,
+            payload: None,
+        }
+    }
+
+    /// Sets the `Authorization` header value.
+    #[must_use]
+    pub fn authorization(mut self, header: &'a str) -> Self {
+        self.authorization = Some(header);
+        self
+    }
+
+    /// Sets the content type and the body, so that a payload hash is checked.
+    #[must_use]
+    pub fn payload(mut self, content_type: &'a str, body: &'a [u8]) -> Self {
+        self.payload = Some((content_type, body));
+        self
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefusalReason {
+    /// No `Authorization` header.
+    MissingAuthorization,
+    /// The header is not a parsable `Hawk` header, or has an attribute Hawk does not know.
+    MalformedHeader(String),
+    /// `id`, `ts`, `nonce` or `mac` is missing.
+    MissingAttributes,
+    /// No credentials for the `id`.
+    UnknownCredentials,
+    /// The MAC does not match.
+    BadMac,
+    /// The server requires a payload hash and the request has none.
+    MissingPayloadHash,
+    /// The payload hash does not match the body.
+    BadPayloadHash,
+    /// The timestamp is outside the window; the answer carries the server's time.
+    StaleTimestamp {
+        /// The server's time, seconds since the Unix epoch.
+        server_ts: i64,
+    },
+    /// The nonce was seen before.
+    ReplayedNonce,
+    /// The nonce store is full.
+    NonceStoreFull,
+}
+
+/// A refused request: the status and `WWW-Authenticate` to answer with, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Refusal {
+    /// Why.
+    pub reason: RefusalReason,
+    /// The HTTP status: 400 for a malformed header, 503 for a full nonce store, 401
+    /// otherwise.
+    pub status: u16,
+    /// The `WWW-Authenticate` value for a 401 (with `ts` and `tsm` for a stale timestamp).
+    pub www_authenticate: Option<String>,
+}
+
+impl Refusal {
+    fn new(reason: RefusalReason, www: Option<String>) -> Self {
+        let status = match reason {
+            RefusalReason::MalformedHeader(_) | RefusalReason::MissingAttributes => 400,
+            RefusalReason::NonceStoreFull => 503,
+            _ => 401,
+        };
+        Self {
+            reason,
+            status,
+            www_authenticate: www,
+        }
+    }
+
+    fn unauthorized(reason: RefusalReason, error: &str) -> Self {
+        Self::new(reason, Some(format!("Hawk error=\"{error}\"")))
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Hawk request refused ({}): {:?}",
+            self.status, self.reason
+        )
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// An authenticated request: who sent it and what its MAC covered.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Authenticated {
+    /// The sender's credentials.
+    pub credentials: Credentials,
+    /// What the request's MAC covered (including `ext`, `app`, `dlg`).
+    pub artifacts: Artifacts,
+}
+
+impl Authenticated {
+    /// The `Server-Authorization` value for the reply, covering `payload` (content type
+    /// and body) when given.
+    pub fn server_authorization(&self, payload: Option<(&str, &[u8])>) -> String {
+        ServerAuthorization::create(&self.credentials, &self.artifacts, payload)
+    }
+}
+
+/// The attributes an `Authorization: Hawk …` header may carry.
+const REQUEST_ATTRIBUTES: [&str; 8] = ["id", "ts", "nonce", "hash", "ext", "mac", "app", "dlg"];
+
+/// Checks Hawk requests in one call, as the reference server does: the header, the
+/// credentials, the MAC, the payload hash (when sent, or always when required), the
+/// timestamp window (a stale one is answered with the server's time and its `tsm`), and the
+/// nonce (a replay is refused). Comparisons are constant-time. The timestamp is checked
+/// before the nonce, so that the store only ever holds nonces that could still be replayed.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tixpay_core::{FixedClock, Secret};
+/// use tixpay_ticket_hawk::hawk::{Algorithm, Artifacts, Credentials, HawkRequest, ServerVerifier};
+///
+/// let credentials = Credentials::new("agent01", Secret::new("key"), Algorithm::Sha256);
+/// let verifier = ServerVerifier::new(credentials.clone())
+///     .clock(Arc::new(FixedClock::from_seconds(1_700_000_000)));
+/// let signed = Artifacts::new("GET", "tickets.example", 443, "/api/Order/Query/Main/1", 1_700_000_000, "n1");
+/// let header = credentials.header(&signed)?;
+/// let request = HawkRequest::new("GET", "tickets.example", 443, "/api/Order/Query/Main/1")
+///     .authorization(&header);
+/// let who = verifier.verify(&request).expect("authentic");
+/// assert_eq!(who.credentials.id(), "agent01");
+/// // The same request again is a replay.
+/// assert_eq!(verifier.verify(&request).unwrap_err().status, 401);
+/// # Ok::<(), tixpay_ticket_hawk::hawk::HawkError>(())
+/// ```
+pub struct ServerVerifier<L, N = MemoryNonceStore> {
+    lookup: L,
+    nonces: N,
+    clock: tixpay_core::SharedClock,
+    skew: std::time::Duration,
+    require_payload_hash: bool,
+}
+
+impl<L, N> fmt::Debug for ServerVerifier<L, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerVerifier")
+            .field("skew", &self.skew)
+            .field("require_payload_hash", &self.require_payload_hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: CredentialsLookup> ServerVerifier<L, MemoryNonceStore> {
+    /// A verifier for the credentials `lookup` finds, with an in-memory nonce store
+    /// ([`MemoryNonceStore::default`]), the system clock, a window of ±60 s (the reference
+    /// server's), and payload hashes checked when sent.
+    pub fn new(lookup: L) -> Self {
+        Self {
+            lookup,
+            nonces: MemoryNonceStore::default(),
+            clock: std::sync::Arc::new(tixpay_core::SystemClock),
+            skew: std::time::Duration::from_secs(60),
+            require_payload_hash: false,
+        }
+    }
+}
+
+impl<L: CredentialsLookup, N: NonceStore> ServerVerifier<L, N> {
+    /// Uses `store` for replay protection (a shared one for several server processes).
+    pub fn nonce_store<M: NonceStore>(self, store: M) -> ServerVerifier<L, M> {
+        ServerVerifier {
+            lookup: self.lookup,
+            nonces: store,
+            clock: self.clock,
+            skew: self.skew,
+            require_payload_hash: self.require_payload_hash,
+        }
+    }
+
+    /// The server's clock.
+    #[must_use]
+    pub fn clock(mut self, clock: tixpay_core::SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How far a request's timestamp may be from the server's clock, either way.
+    #[must_use]
+    pub fn skew(mut self, skew: std::time::Duration) -> Self {
+        self.skew = skew;
+        self
+    }
+
+    /// Refuse requests without a payload hash (the hash is checked whenever one is sent
+    /// and the request's payload is given).
+    #[must_use]
+    pub fn require_payload_hash(mut self, on: bool) -> Self {
+        self.require_payload_hash = on;
+        self
+    }
+
+    /// Checks `request`.
+    pub fn verify(&self, request: &HawkRequest<'_>) -> Result<Authenticated, Refusal> {
+        let Some(header) = request.authorization else {
+            return Err(Refusal::new(
+                RefusalReason::MissingAuthorization,
+                Some("Hawk".into()),
+            ));
+        };
+        let attrs = parse_header(header)
+            .map_err(|e| Refusal::new(RefusalReason::MalformedHeader(e.to_string()), None))?;
+        if let Some(unknown) = attrs
+            .keys()
+            .find(|k| !REQUEST_ATTRIBUTES.contains(&k.as_str()))
+        {
+            return Err(Refusal::new(
+                RefusalReason::MalformedHeader(format!("unknown attribute `{unknown}`")),
+                None,
+            ));
+        }
+        let (Some(id), Some(ts), Some(nonce), Some(mac)) = (
+            attrs.get("id"),
+            attrs.get("ts"),
+            attrs.get("nonce"),
+            attrs.get("mac"),
+        ) else {
+            return Err(Refusal::new(RefusalReason::MissingAttributes, None));
+        };
+        let ts = parse_ts(ts).ok_or_else(|| {
+            Refusal::new(RefusalReason::MalformedHeader(format!("ts `{ts}`")), None)
+        })?;
+        let credentials = self.lookup.credentials(id).ok_or_else(|| {
+            Refusal::unauthorized(RefusalReason::UnknownCredentials, "Unknown credentials")
+        })?;
+        let mut artifacts = Artifacts::new(
+            request.method,
+            request.host,
+            request.port,
+            request.resource,
+            ts,
+            nonce.clone(),
+        );
+        artifacts.hash = attrs.get("hash").cloned();
+        artifacts.ext = attrs.get("ext").cloned();
+        if let Some(app) = attrs.get("app") {
+            artifacts = artifacts.app(app.clone(), attrs.get("dlg").cloned());
+        }
+        let expected = credentials.request_mac(&artifacts);
+        if !crypto::constant_time_eq(expected.as_bytes(), mac.as_bytes()) {
+            return Err(Refusal::unauthorized(RefusalReason::BadMac, "Bad mac"));
+        }
+        match (&artifacts.hash, request.payload) {
+            (None, _) if self.require_payload_hash => {
+                return Err(Refusal::unauthorized(
+                    RefusalReason::MissingPayloadHash,
+                    "Missing required payload hash",
+                ));
+            }
+            (Some(hash), Some((content_type, body))) => {
+                let expected = credentials.payload_hash(content_type, body);
+                if !crypto::constant_time_eq(expected.as_bytes(), hash.as_bytes()) {
+                    return Err(Refusal::unauthorized(
+                        RefusalReason::BadPayloadHash,
+                        "Bad payload hash",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let now = self.clock.now_seconds();
+        let window = i64::try_from(self.skew.as_secs()).unwrap_or(i64::MAX);
+        if now.abs_diff(ts) > window.unsigned_abs() {
+            let www = format!(
+                "Hawk ts=\"{now}\", tsm=\"{}\", error=\"Stale timestamp\"",
+                credentials.timestamp_mac(now)
+            );
+            return Err(Refusal::new(
+                RefusalReason::StaleTimestamp { server_ts: now },
+                Some(www),
+            ));
+        }
+        match self
+            .nonces
+            .check_and_record(id, nonce, ts, now.saturating_sub(window))
+        {
+            NonceCheck::Fresh => Ok(Authenticated {
+                credentials,
+                artifacts,
+            }),
+            NonceCheck::Replayed => Err(Refusal::unauthorized(
+                RefusalReason::ReplayedNonce,
+                "Invalid nonce",
+            )),
+            NonceCheck::Full => Err(Refusal::new(RefusalReason::NonceStoreFull, None)),
+        }
+    }
+}
+
+/// A Hawk timestamp: decimal digits only (no sign, no spaces), as the reference server's
+/// `ts` is a number of seconds.
+fn parse_ts(ts: &str) -> Option<i64> {
+    if ts.is_empty() || !ts.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    ts.parse().ok()
 }
 
 #[cfg(test)]

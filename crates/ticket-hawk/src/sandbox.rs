@@ -1,9 +1,9 @@
 //! A simulator of the ticket system with a Hawk server (feature `sandbox`).
 //!
-//! It authenticates every request as the reference Hawk server does, in its order: parse
-//! the header (malformed → 400), credentials, MAC, payload hash when sent, nonce (a replay
-//! is refused), timestamp (±60 s; a stale one gets `WWW-Authenticate: Hawk ts, tsm,
-//! error="Stale timestamp"`). It can answer in the style of the .NET HawkNet server instead
+//! It authenticates every request with the crate's [`ServerVerifier`], as the reference
+//! Hawk server does: parse the header (malformed → 400), credentials, MAC, payload hash
+//! when sent, timestamp (±60 s; a stale one gets `WWW-Authenticate: Hawk ts, tsm,
+//! error="Stale timestamp"`), nonce (a replay is refused). It can answer in the style of the .NET HawkNet server instead
 //! (`ts` and `ntp`, no `tsm`, no comma), send `Server-Authorization`, run with its clock
 //! skewed, and keeps orders and tickets with the refund rules: refunded or used tickets
 //! are refused, `api/Order/Refund` only for paid orders without gate credentials, and
@@ -21,7 +21,7 @@
 //! # Ok::<(), tixpay_core::Error>(()) }).unwrap();
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,10 +29,10 @@ use std::time::Duration;
 use http::StatusCode;
 use serde_json::{Value, json};
 use tixpay_core::sandbox::{SandboxRequest, SandboxResponse, SandboxServer, Shared};
-use tixpay_core::{Clock, Error, OffsetClock, SharedClock, SystemClock};
+use tixpay_core::{Error, OffsetClock, SharedClock, SystemClock};
 
 use crate::config::Config;
-use crate::hawk::{Artifacts, Credentials, ServerAuthorization, parse_header};
+use crate::hawk::{Credentials, HawkRequest, RefusalReason, ServerVerifier};
 use crate::wire;
 
 /// How the sandbox answers a stale timestamp.
@@ -147,7 +147,6 @@ struct OrderState {
 #[derive(Default)]
 struct State {
     orders: BTreeMap<String, OrderState>,
-    nonces: BTreeSet<(String, String, i64)>,
     provider_config: Option<Value>,
     next_ticket: u64,
     requests: u64,
@@ -156,7 +155,8 @@ struct State {
 struct Simulator {
     state: Shared<State>,
     options: SandboxOptions,
-    clock: OffsetClock<SharedClock>,
+    clock: Arc<OffsetClock<SharedClock>>,
+    verifier: ServerVerifier<Credentials>,
 }
 
 /// The running simulator. Dropping it stops the server.
@@ -181,10 +181,13 @@ impl TicketSandbox {
 
     /// Starts with `options`.
     pub async fn start_with(options: SandboxOptions) -> Result<Self, Error> {
-        let clock = OffsetClock::new(
+        let clock = Arc::new(OffsetClock::new(
             Arc::clone(&options.clock),
             options.clock_offset_seconds.saturating_mul(1000),
-        );
+        ));
+        let verifier = ServerVerifier::new(options.credentials.clone())
+            .clock(Arc::clone(&clock) as SharedClock)
+            .skew(options.skew);
         let simulator = Arc::new(Simulator {
             state: Shared::new(State {
                 next_ticket: 1,
@@ -192,6 +195,7 @@ impl TicketSandbox {
             }),
             options,
             clock,
+            verifier,
         });
         let server = SandboxServer::start_shared(Arc::clone(&simulator)).await;
         Ok(Self { server, simulator })
@@ -285,8 +289,8 @@ enum Reply {
 
 impl tixpay_core::sandbox::SandboxHandler for Simulator {
     fn handle(&self, request: &SandboxRequest) -> SandboxResponse {
-        let artifacts = match self.authenticate(request) {
-            Ok(a) => a,
+        let who = match self.authenticate(request) {
+            Ok(who) => who,
             Err(response) => return *response,
         };
         let xml = request.header("accept").is_some_and(|a| a.contains("xml"));
@@ -321,10 +325,7 @@ impl tixpay_core::sandbox::SandboxHandler for Simulator {
         let mut response = SandboxResponse::new(status).header("content-type", content_type);
         if self.options.server_authorization {
             let payload = (!body.is_empty()).then_some((content_type, body.as_bytes()));
-            response = response.header(
-                "server-authorization",
-                ServerAuthorization::create(&self.options.credentials, &artifacts, payload),
-            );
+            response = response.header("server-authorization", who.server_authorization(payload));
         }
         response.body(body)
     }
@@ -369,88 +370,44 @@ fn to_xml(value: &Value) -> String {
 }
 
 impl Simulator {
-    #[allow(clippy::result_large_err)]
-    fn authenticate(&self, request: &SandboxRequest) -> Result<Artifacts, Box<SandboxResponse>> {
-        let unauthorized = |www: String| {
-            Box::new(
-                SandboxResponse::text(StatusCode::UNAUTHORIZED, "Unauthorized")
-                    .header("www-authenticate", www),
-            )
-        };
-        let Some(header) = request.header("authorization") else {
-            return Err(unauthorized("Hawk".into()));
-        };
-        let Ok(attrs) = parse_header(header) else {
-            return Err(Box::new(SandboxResponse::text(
-                StatusCode::BAD_REQUEST,
-                "Bad header format",
-            )));
-        };
-        let get = |k: &str| attrs.get(k).cloned();
-        let (Some(id), Some(ts), Some(nonce), Some(mac)) =
-            (get("id"), get("ts"), get("nonce"), get("mac"))
-        else {
-            return Err(Box::new(SandboxResponse::text(
-                StatusCode::BAD_REQUEST,
-                "Missing attributes",
-            )));
-        };
-        let Ok(ts) = ts.parse::<i64>() else {
-            return Err(Box::new(SandboxResponse::text(
-                StatusCode::BAD_REQUEST,
-                "Bad ts",
-            )));
-        };
-        let creds = &self.options.credentials;
-        if id != creds.id() {
-            return Err(unauthorized("Hawk error=\"Unknown credentials\"".into()));
-        }
+    /// Checks the request with the crate's [`ServerVerifier`], answering a refusal as the
+    /// reference server does (or, for a stale timestamp, in the configured style).
+    fn authenticate(
+        &self,
+        request: &SandboxRequest,
+    ) -> Result<crate::hawk::Authenticated, Box<SandboxResponse>> {
         let (host, port) = match request.host.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), p.parse().unwrap_or(80)),
-            None => (request.host.clone(), 80),
+            Some((h, p)) => (h, p.parse().unwrap_or(80)),
+            None => (request.host.as_str(), 80),
         };
-        let mut artifacts = Artifacts::new(
-            request.method.as_str(),
-            host,
-            port,
-            request.path_and_query(),
-            ts,
-            nonce.clone(),
-        );
-        artifacts.hash = get("hash");
-        artifacts.ext = get("ext");
-        if let Some(app) = get("app") {
-            artifacts = artifacts.app(app, get("dlg"));
+        let resource = request.path_and_query();
+        let mut hawk = HawkRequest::new(request.method.as_str(), host, port, &resource)
+            .payload(request.header("content-type").unwrap_or(""), &request.body);
+        if let Some(header) = request.header("authorization") {
+            hawk = hawk.authorization(header);
         }
-        let expected = creds.request_mac(&artifacts);
-        if !tixpay_core::crypto::constant_time_eq(expected.as_bytes(), mac.as_bytes()) {
-            return Err(unauthorized("Hawk error=\"Bad mac\"".into()));
-        }
-        if let Some(hash) = &artifacts.hash {
-            let content_type = request.header("content-type").unwrap_or("");
-            if creds.payload_hash(content_type, &request.body) != *hash {
-                return Err(unauthorized("Hawk error=\"Bad payload hash\"".into()));
+        match self.verifier.verify(&hawk) {
+            Ok(who) => {
+                self.state.with(|s| s.requests += 1);
+                Ok(who)
+            }
+            Err(refusal) => {
+                let status =
+                    StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::UNAUTHORIZED);
+                let www = match (&refusal.reason, self.options.stale_style) {
+                    (RefusalReason::StaleTimestamp { server_ts }, StaleStyle::DotNet) => {
+                        Some(format!("Hawk ts=\"{server_ts}\" ntp=\"pool.ntp.org\""))
+                    }
+                    _ => refusal.www_authenticate.clone(),
+                };
+                let text = status.canonical_reason().unwrap_or("Unauthorized");
+                let mut response = SandboxResponse::text(status, text);
+                if let Some(www) = www {
+                    response = response.header("www-authenticate", www);
+                }
+                Err(Box::new(response))
             }
         }
-        let fresh = self
-            .state
-            .with(|s| s.nonces.insert((id.clone(), nonce.clone(), ts)));
-        if !fresh {
-            return Err(unauthorized("Hawk error=\"Invalid nonce\"".into()));
-        }
-        let now = self.clock.now_seconds();
-        if now.saturating_sub(ts).unsigned_abs() > self.options.skew.as_secs() {
-            let www = match self.options.stale_style {
-                StaleStyle::Reference => format!(
-                    "Hawk ts=\"{now}\", tsm=\"{}\", error=\"Stale timestamp\"",
-                    creds.timestamp_mac(now)
-                ),
-                StaleStyle::DotNet => format!("Hawk ts=\"{now}\" ntp=\"pool.ntp.org\""),
-            };
-            return Err(unauthorized(www));
-        }
-        self.state.with(|s| s.requests += 1);
-        Ok(artifacts)
     }
 
     fn body(request: &SandboxRequest) -> Value {

@@ -207,4 +207,42 @@ mod end_to_end {
             .unwrap_err();
         assert!(err.to_string().contains("Unknown credentials"), "{err}");
     }
+
+    /// The sandbox checks requests with the crate's `ServerVerifier`: this crate's own
+    /// client passes with sha1 credentials, `ext` and a payload hash, and a client with the
+    /// wrong key is refused as the reference server refuses it.
+    #[tokio::test]
+    async fn the_verifier_accepts_this_crates_client_with_sha1_and_ext() {
+        let sha1 = Credentials::new("agent02", Secret::new("sha1-key"), Algorithm::Sha1);
+        let sandbox = TicketSandbox::start_with(
+            SandboxOptions::default()
+                .credentials(sha1.clone())
+                .server_authorization(true),
+        )
+        .await
+        .unwrap();
+        let tickets = sandbox.add_order("T-SHA1", 2, true, true);
+        let client = Client::new(
+            sandbox
+                .config()
+                .ext("reseller=tixpay; \"quoted\"")
+                .server_auth(ServerAuth::Required),
+        )
+        .unwrap();
+        client
+            .refund_tickets(&RefundParm::tickets("T-SHA1", [tickets[0].clone()]))
+            .await
+            .unwrap();
+        assert_eq!(sandbox.authenticated_requests(), 1);
+        let wrong = Credentials::new("agent02", Secret::new("another-key"), Algorithm::Sha1);
+        let stranger = Client::new(Config::new(sandbox.uri(), wrong)).unwrap();
+        let err = stranger
+            .refund_tickets(&RefundParm::tickets("T-SHA1", [tickets[1].clone()]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.api_code(), Some("401"), "{err:?}");
+        assert!(err.to_string().contains("Bad mac"), "{err}");
+        assert_eq!(sandbox.authenticated_requests(), 1);
+        assert_eq!(sandbox.ticket_status(&tickets[1]).as_deref(), Some("1"));
+    }
 }
