@@ -29,7 +29,7 @@ use tixpay_core::{ApiError, Authenticate, Clock, Error, Reply, SignatureSubject,
 
 use crate::config::{Config, ServerAuth};
 use crate::hawk::{Artifacts, ServerAuthorization, WwwAuthenticate};
-use crate::types::OperationResult;
+use crate::types::{OperationResult, OrderOperatorResult};
 use crate::wire;
 
 /// A reply the ticket system's hook accepted: its status and exact bytes, and the body read
@@ -294,17 +294,27 @@ fn unauthorized_error(response: &http::Response<Bytes>, www: &WwwAuthenticate) -
 }
 
 /// The refusal a reply stands for, and whether its body says so: a 2xx or non-2xx
-/// `OperationResult` whose `errcode` is not 0 (0 is success: inferred from the sibling models,
-/// see the README) is refused by its body; any other non-2xx only by its status (a provider
-/// error when it still carries an `OperationResult`, an HTTP error otherwise).
+/// `OperationResult` whose `errcode` is not 0, or an `OrderOperatorResult` (the pay
+/// endpoints) whose `resultcode` is not 0 (0 is success: documented for `resultcode`,
+/// inferred for `errcode` from the sibling models, see the README), is refused by its body;
+/// any other non-2xx only by its status (a provider error when it still carries one of
+/// those results, an HTTP error otherwise).
 fn refusal(status: StatusCode, value: &Value, body: &Bytes) -> Option<(Error, bool)> {
-    let result = value
-        .get("errcode")
-        .and_then(|_| serde_json::from_value::<OperationResult>(value.clone()).ok());
+    let result = if value.get("errcode").is_some() {
+        serde_json::from_value::<OperationResult>(value.clone())
+            .ok()
+            .map(|r| (r.errcode, r.errmsg))
+    } else if value.get("resultcode").is_some() {
+        serde_json::from_value::<OrderOperatorResult>(value.clone())
+            .ok()
+            .map(|r| (r.result_code, r.return_message))
+    } else {
+        None
+    };
     match result {
-        Some(r) if !status.is_success() || r.errcode != 0 => {
-            let stated_in_body = r.errcode != 0;
-            let mut api = ApiError::new(r.errcode.to_string(), r.errmsg.unwrap_or_default())
+        Some((code, message)) if !status.is_success() || code != 0 => {
+            let stated_in_body = code != 0;
+            let mut api = ApiError::new(code.to_string(), message.unwrap_or_default())
                 .with_body(body.clone());
             if !status.is_success() {
                 api = api.with_status(status);

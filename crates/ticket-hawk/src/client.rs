@@ -14,8 +14,8 @@ use tixpay_core::{Error, HttpClient, Idempotency, Operation};
 use crate::auth::{Answer, Exchange};
 use crate::config::Config;
 use crate::types::{
-    BodyFormat, OperationResult, Order, OrderLookup, PayContent, ProviderConfig, RefundParm,
-    Ticket, TicketQuery, check_len,
+    BodyFormat, OperationResult, Order, OrderLookup, OrderOperatorResult, PayContent,
+    PayWithVerifyCode, ProviderConfig, RefundParm, Ticket, TicketQuery, check_len,
 };
 use crate::wire::{self, DcValue};
 
@@ -329,6 +329,47 @@ impl Client {
             Value::String(s) => Ok(s.clone()),
             _ => Err(refuse(name, answer.decode_error("expected a string"))),
         }
+    }
+
+    /// `POST api/PayOrder/UseRebateAndVerifyCode` (使用返款账户余额和手机验证码支付): pay an
+    /// order from the agent's rebate balance with the SMS code from
+    /// [`Client::send_agent_verify_code`]. Moves money: sent once, never retried after it
+    /// may have been sent; when the outcome is unknown, read the order with
+    /// [`Client::query_order`] before paying again. A `resultcode` other than 0 is a
+    /// refusal (`Error::api_code` gives it).
+    ///
+    /// ```no_run
+    /// # async fn run(client: tixpay_ticket_hawk::Client) -> Result<(), tixpay_core::Error> {
+    /// use tixpay_ticket_hawk::PayWithVerifyCode;
+    /// let paid = client
+    ///     .pay_with_verify_code(&PayWithVerifyCode::new("20240101000123", "428913", "13800138000"))
+    ///     .await?;
+    /// println!("order {:?} now {:?}", paid.order_id, paid.order_status);
+    /// # Ok(()) }
+    /// ```
+    pub async fn pay_with_verify_code(
+        &self,
+        pay: &PayWithVerifyCode,
+    ) -> Result<OrderOperatorResult, Error> {
+        const NAME: &str = "api/PayOrder/UseRebateAndVerifyCode";
+        pay.validate().map_err(|e| refuse(NAME, e))?;
+        let body = self.body("PayOrderUseVerifyCodeParm", &pay.members());
+        let answer = self
+            .call(
+                NAME,
+                Method::POST,
+                "/api/PayOrder/UseRebateAndVerifyCode",
+                Some(body),
+                Idempotency::Unsafe,
+                |op| op.echo_if_present("orderid", &pay.order_id),
+            )
+            .await?;
+        serde_json::from_value(answer.value.clone()).map_err(|e| {
+            refuse(
+                NAME,
+                answer.decode_error(&format!("not an OrderOperatorResult: {e}")),
+            )
+        })
     }
 
     /// `POST api/Agent/AgentIsVerifyCode`: send a verification code to the agent's phone

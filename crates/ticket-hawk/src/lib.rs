@@ -22,8 +22,9 @@ pub use error::ErrorCode;
 pub use tixpay_core as core;
 pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::{
-    BodyFormat, CallbackMethod, OperationResult, Order, OrderLookup, OrderStatus, PayContent,
-    ProviderConfig, RefundParm, Ticket, TicketQuery, TicketStatus,
+    BodyFormat, CallbackMethod, OperationResult, Order, OrderLookup, OrderOperatorResult,
+    OrderStatus, PayContent, PayWithVerifyCode, ProviderConfig, RefundParm, Ticket, TicketQuery,
+    TicketStatus,
 };
 pub use wire::{ARRAYS_NAMESPACE, XSI_NAMESPACE};
 

@@ -7,7 +7,9 @@
 //! (`ts` and `ntp`, no `tsm`, no comma), send `Server-Authorization`, run with its clock
 //! skewed, and keeps orders and tickets with the refund rules: refunded or used tickets
 //! are refused, `api/Order/Refund` only for paid orders without gate credentials, and
-//! refunds are irreversible.
+//! refunds are irreversible. `api/Agent/AgentIsVerifyCode` "sends" a fresh six-digit code
+//! (read it with [`TicketSandbox::last_verify_code`]) that pays an unpaid order once through
+//! `api/PayOrder/UseRebateAndVerifyCode`.
 //!
 //! ```
 //! use tixpay_ticket_hawk::sandbox::TicketSandbox;
@@ -147,6 +149,8 @@ struct OrderState {
 #[derive(Default)]
 struct State {
     orders: BTreeMap<String, OrderState>,
+    /// The last verification code sent, and the phone it went to when the request named one.
+    verify_code: Option<(String, Option<String>)>,
     provider_config: Option<Value>,
     next_ticket: u64,
     requests: u64,
@@ -275,6 +279,21 @@ impl TicketSandbox {
         self.simulator.state.with(|s| s.provider_config.clone())
     }
 
+    /// The verification code the last `api/Agent/AgentIsVerifyCode` "sent by SMS", until
+    /// a payment uses it.
+    pub fn last_verify_code(&self) -> Option<String> {
+        self.simulator
+            .state
+            .with(|s| s.verify_code.as_ref().map(|(code, _)| code.clone()))
+    }
+
+    /// Whether order `order_id` is paid.
+    pub fn is_paid(&self, order_id: &str) -> Option<bool> {
+        self.simulator
+            .state
+            .with(|s| s.orders.get(order_id).map(|o| o.paid))
+    }
+
     /// How many requests passed authentication.
     pub fn authenticated_requests(&self) -> u64 {
         self.simulator.state.with(|s| s.requests)
@@ -283,6 +302,8 @@ impl TicketSandbox {
 
 enum Reply {
     Json(Value),
+    /// An object whose XML root element is named (`Ticket`, `OrderOperatorResult`).
+    Object(&'static str, Value),
     Result(i64, String),
     Empty,
 }
@@ -301,7 +322,21 @@ impl tixpay_core::sandbox::SandboxHandler for Simulator {
                 "application/json; charset=utf-8",
                 String::new(),
             ),
-            Reply::Json(v) if xml => (StatusCode::OK, "application/xml; charset=utf-8", to_xml(&v)),
+            Reply::Json(v) if xml => (
+                StatusCode::OK,
+                "application/xml; charset=utf-8",
+                to_xml(&v, "Order"),
+            ),
+            Reply::Object(root, v) if xml => (
+                StatusCode::OK,
+                "application/xml; charset=utf-8",
+                to_xml(&v, root),
+            ),
+            Reply::Object(_, v) => (
+                StatusCode::OK,
+                "application/json; charset=utf-8",
+                v.to_string(),
+            ),
             Reply::Json(v) => (
                 StatusCode::OK,
                 "application/json; charset=utf-8",
@@ -331,7 +366,7 @@ impl tixpay_core::sandbox::SandboxHandler for Simulator {
     }
 }
 
-fn to_xml(value: &Value) -> String {
+fn to_xml(value: &Value, root: &str) -> String {
     fn fields(map: &serde_json::Map<String, Value>) -> String {
         let mut out = String::new();
         for (k, v) in map {
@@ -361,7 +396,7 @@ fn to_xml(value: &Value) -> String {
             out.push_str("</ArrayOfTicket>");
             out
         }
-        Value::Object(map) => format!("<Order {ns}>{}</Order>", fields(map)),
+        Value::Object(map) => format!("<{root} {ns}>{}</{root}>", fields(map)),
         Value::String(s) => format!(
             "<string xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/\">{s}</string>"
         ),
@@ -455,7 +490,8 @@ impl Simulator {
                     Reply::Result(1, "订单不存在".into())
                 }
             }
-            ("POST", "/api/Agent/AgentIsVerifyCode") => Reply::Result(0, "验证码已发送".into()),
+            ("POST", "/api/Agent/AgentIsVerifyCode") => self.send_verify_code(&body),
+            ("POST", "/api/PayOrder/UseRebateAndVerifyCode") => self.pay_with_verify_code(&body),
             ("GET", p) if p.starts_with("/api/Order/Query/Main/") => {
                 let id = percent_encoding::percent_decode_str(
                     p.trim_start_matches("/api/Order/Query/Main/"),
@@ -494,12 +530,61 @@ impl Simulator {
                         .map(|(c, st)| ticket_json(o, c, st))
                 });
                 match found {
-                    Some(t) => Reply::Json(t),
+                    Some(t) => Reply::Object("Ticket", t),
                     None => Reply::Result(2, "门票不存在".into()),
                 }
             }
             _ => Reply::Result(404, "no such endpoint in the sandbox".into()),
         }
+    }
+
+    /// Sends a fresh six-digit code "by SMS" (kept for [`TicketSandbox::last_verify_code`]),
+    /// to the `mobile` among the parameters when there is one.
+    fn send_verify_code(&self, body: &Value) -> Reply {
+        let Ok(random) = tixpay_core::nonce::random_alphanumeric(6) else {
+            return Reply::Result(500, "验证码发送失败".into());
+        };
+        let code: String = random.bytes().map(|b| char::from(b'0' + b % 10)).collect();
+        let mobile = dictionary(body).remove("mobile");
+        self.state.with(|s| s.verify_code = Some((code, mobile)));
+        Reply::Result(0, "验证码已发送".into())
+    }
+
+    /// `UseRebateAndVerifyCode`: the last code sent, to its phone, pays an unpaid order
+    /// once; the code is used up.
+    fn pay_with_verify_code(&self, body: &Value) -> Reply {
+        let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
+        let (order_id, code, mobile) = (field("orderid"), field("verifycode"), field("mobile"));
+        let refused = |code: i64, message: &str| {
+            Reply::Object(
+                "OrderOperatorResult",
+                json!({"orderid": order_id, "sendid": null, "orderstatus": null,
+                       "resultcode": code, "returnmessgage": message}),
+            )
+        };
+        self.state.with(|s| {
+            let Some(order) = s.orders.get_mut(order_id) else {
+                return refused(2, "订单不存在");
+            };
+            match &s.verify_code {
+                Some((sent, to)) if sent == code => {
+                    if to.as_deref().is_some_and(|to| to != mobile) {
+                        return refused(8, "手机号与验证码不符");
+                    }
+                }
+                _ => return refused(7, "验证码错误"),
+            }
+            if order.paid {
+                return refused(9, "订单已支付");
+            }
+            order.paid = true;
+            s.verify_code = None;
+            Reply::Object(
+                "OrderOperatorResult",
+                json!({"orderid": order_id, "sendid": format!("S-{order_id}"), "orderstatus": "3",
+                       "resultcode": 0, "returnmessgage": "支付成功"}),
+            )
+        })
     }
 
     fn refund(&self, body: &Value, whole_order_endpoint: bool) -> Reply {
@@ -556,6 +641,27 @@ impl Simulator {
             }
             Reply::Result(0, "退票成功".into())
         })
+    }
+}
+
+/// A `Dictionary<string,string>` as sent: a JSON object, or DataContract XML
+/// (`<ArrayOfKeyValueOfstringstring>` of `<KeyValueOfstringstring><Key>…</Key><Value>…`,
+/// read as a list of `{Key, Value}`).
+fn dictionary(body: &Value) -> BTreeMap<String, String> {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    match body {
+        Value::Array(pairs) => pairs
+            .iter()
+            .filter_map(|p| Some((text(p.get("Key")?)?, text(p.get("Value")?)?)))
+            .collect(),
+        _ => body
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), text(v)?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

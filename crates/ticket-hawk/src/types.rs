@@ -240,6 +240,87 @@ impl ProviderConfig {
     }
 }
 
+/// `PayOrderUseVerifyCodeParm`: pay an order from the agent's rebate balance (返款账户余额),
+/// confirmed by the SMS code the supplier sent to the agent's phone
+/// ([`Client::send_agent_verify_code`](crate::Client::send_agent_verify_code)). No
+/// encrypted password is involved.
+///
+/// ```
+/// use tixpay_ticket_hawk::PayWithVerifyCode;
+/// let pay = PayWithVerifyCode::new("20240101000123", "428913", "13800138000");
+/// assert_eq!(pay.verify_code, "428913");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PayWithVerifyCode {
+    /// `orderid` (≤ 20).
+    pub order_id: String,
+    /// `verifycode` (≤ 6).
+    pub verify_code: String,
+    /// `mobile` (≤ 11): the phone the code was sent to.
+    pub mobile: String,
+}
+
+impl PayWithVerifyCode {
+    /// Pays `order_id` with the code `verify_code` sent to `mobile`.
+    pub fn new(
+        order_id: impl Into<String>,
+        verify_code: impl Into<String>,
+        mobile: impl Into<String>,
+    ) -> Self {
+        Self {
+            order_id: order_id.into(),
+            verify_code: verify_code.into(),
+            mobile: mobile.into(),
+        }
+    }
+
+    pub(crate) fn members(&self) -> Vec<(&'static str, DcValue)> {
+        vec![
+            ("orderid", DcValue::Text(self.order_id.clone())),
+            ("verifycode", DcValue::Text(self.verify_code.clone())),
+            ("mobile", DcValue::Text(self.mobile.clone())),
+        ]
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        required("orderid", &self.order_id, 20)?;
+        required("verifycode", &self.verify_code, 6)?;
+        required("mobile", &self.mobile, 11)
+    }
+}
+
+/// `OrderOperatorResult`: the answer of the pay endpoints. `resultcode` 0 is success (the
+/// model says so: "0表示成功,其他值表示错误"); any other value is returned as a refusal
+/// ([`Error`](tixpay_core::Error) with the code and `returnmessgage`), never as this type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OrderOperatorResult {
+    /// `orderid`: the ticket system's order id.
+    #[serde(rename = "orderid", default, deserialize_with = "lenient::opt_string")]
+    pub order_id: Option<String>,
+    /// `sendid`: the caller's own order id.
+    #[serde(rename = "sendid", default, deserialize_with = "lenient::opt_string")]
+    pub send_id: Option<String>,
+    /// `orderstatus`, as sent (the order status codes of [`OrderStatus`]).
+    #[serde(
+        rename = "orderstatus",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub order_status: Option<String>,
+    /// `resultcode` (0).
+    #[serde(rename = "resultcode", deserialize_with = "lenient::i64")]
+    pub result_code: i64,
+    /// `returnmessgage` (the provider's spelling).
+    #[serde(
+        rename = "returnmessgage",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub return_message: Option<String>,
+}
+
 /// `PayContent`: start a third-party payment (`api/Order/BeginToPay`, `…/Phone`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

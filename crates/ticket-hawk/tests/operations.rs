@@ -13,15 +13,15 @@ use std::sync::Arc;
 
 use tixpay_core::crypto::{base64, hmac_sha256, sha256};
 use tixpay_core::retry::InstantSleep;
-use tixpay_core::test_util::{fixed_clock_client, mock_server};
+use tixpay_core::test_util::{exact_header, fixed_clock_client, mock_server};
 use tixpay_core::{ErrorKind, FixedClock, FixedNonce, HttpClient, Secret, SignatureSubject};
 use tixpay_ticket_hawk::hawk::{Algorithm, Artifacts, Credentials, ServerAuthorization};
 use tixpay_ticket_hawk::{
     BodyFormat, CallbackMethod, Client, Config, OrderLookup, OrderStatus, PayContent,
-    ProviderConfig, RefundParm, ServerAuth, TicketQuery, TicketStatus,
+    PayWithVerifyCode, ProviderConfig, RefundParm, ServerAuth, TicketQuery, TicketStatus,
 };
 use wiremock::matchers::{body_string, method, path, query_param};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const NOW: i64 = 1_700_000_000;
 const NONCE: &str = "k3k4j5nonce1";
@@ -76,14 +76,6 @@ fn expected_header(
     }
 }
 
-struct Header(&'static str, String);
-
-impl Match for Header {
-    fn matches(&self, request: &Request) -> bool {
-        request.headers.get(self.0).and_then(|v| v.to_str().ok()) == Some(self.1.as_str())
-    }
-}
-
 const OK: &str = r#"{"errcode":0,"errmsg":"退票成功"}"#;
 
 #[tokio::test]
@@ -93,11 +85,11 @@ async fn refund_tickets_json_exact_request() {
     Mock::given(method("POST"))
         .and(path("/api/Order/RefundTicket"))
         .and(body_string(body))
-        .and(Header(
+        .and(exact_header(
             "content-type",
-            "application/json; charset=utf-8".into(),
+            "application/json; charset=utf-8",
         ))
-        .and(Header(
+        .and(exact_header(
             "authorization",
             expected_header(
                 &server,
@@ -127,8 +119,8 @@ async fn refund_order_xml_exact_request_and_xml_error() {
     Mock::given(method("POST"))
         .and(path("/api/Order/Refund"))
         .and(body_string(body))
-        .and(Header("accept", "application/xml".into()))
-        .and(Header(
+        .and(exact_header("accept", "application/xml"))
+        .and(exact_header(
             "authorization",
             expected_header(
                 &server,
@@ -160,7 +152,7 @@ async fn query_order_get_has_no_hash() {
     Mock::given(method("GET"))
         .and(path("/api/Order/Query/Main/2024%2F0101"))
         .and(query_param("personalid", "0"))
-        .and(Header("authorization", expected_header(&server, "GET", resource, None)))
+        .and(exact_header("authorization", expected_header(&server, "GET", resource, None)))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
             r#"{"orderid":"2024/0101","senderid":"S1","status":"B","totalcount":"3","summary":300.00,"theatrial":"x"}"#,
             "application/json",
@@ -184,7 +176,7 @@ async fn ticket_queries() {
     let resource = "/api/WebInterface/Order/Query/Tickets?username=agent01&orderid=O1&senderid=&personalid=0&guidernum=";
     Mock::given(method("GET"))
         .and(path("/api/WebInterface/Order/Query/Tickets"))
-        .and(Header("authorization", expected_header(&server, "GET", resource, None)))
+        .and(exact_header("authorization", expected_header(&server, "GET", resource, None)))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
             r#"[{"ticketcode":"T1","productname":"座位票","personcount":1,"status":"1"},{"ticketcode":"T2","status":"9"}]"#,
             "application/json",
@@ -194,7 +186,7 @@ async fn ticket_queries() {
     let resource = "/api/WebInterface/Order/Query/Ticket?ticketid=T1&username=agent01&orderid=&senderid=S1&personalid=7&guidernum=G1";
     Mock::given(method("GET"))
         .and(path("/api/WebInterface/Order/Query/Ticket"))
-        .and(Header("authorization", expected_header(&server, "GET", resource, None)))
+        .and(exact_header("authorization", expected_header(&server, "GET", resource, None)))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
             "<Ticket xmlns=\"x\"><ticketcode>T1</ticketcode><status>2</status><price>100.00</price></Ticket>",
             "application/xml",
@@ -237,7 +229,7 @@ async fn provider_config_pay_and_verify_code() {
     let cfg_body = r#"{"replaydatatype":"JSON","replaymethod":"POST","replayurl":"https://r.example/cb","sendofficiallysnotify":"0"}"#;
     Mock::given(path("/api/ProviderConfig"))
         .and(body_string(cfg_body))
-        .and(Header(
+        .and(exact_header(
             "authorization",
             expected_header(
                 &server,
@@ -253,7 +245,7 @@ async fn provider_config_pay_and_verify_code() {
     let pay_body = r#"{"clientip":"10.0.0.1","orderid":"O1","paychannelname":"微信支付"}"#;
     Mock::given(path("/api/Order/BeginToPay/Phone"))
         .and(body_string(pay_body))
-        .and(Header(
+        .and(exact_header(
             "authorization",
             expected_header(
                 &server,
@@ -279,7 +271,7 @@ async fn provider_config_pay_and_verify_code() {
     let code_body = r#"{"mobile":"13800000000","username":"agent01"}"#;
     Mock::given(path("/api/Agent/AgentIsVerifyCode"))
         .and(body_string(code_body))
-        .and(Header(
+        .and(exact_header(
             "authorization",
             expected_header(
                 &server,
@@ -1193,4 +1185,151 @@ async fn runaway_identifiers_never_leave() {
     )
     .await;
     assert!(c.query_order("12345678901234567890", None).await.is_ok());
+}
+
+const PAY_JSON: &str =
+    r#"{"mobile":"13800138000","orderid":"20240101000123","verifycode":"428913"}"#;
+
+#[tokio::test]
+async fn pay_with_verify_code_json_exact_request_and_reply() {
+    let server = mock_server().await;
+    // Members go out in the DataContract order (alphabetical), in JSON as in XML.
+    Mock::given(method("POST"))
+        .and(path("/api/PayOrder/UseRebateAndVerifyCode"))
+        .and(body_string(PAY_JSON))
+        .and(exact_header("content-type", "application/json; charset=utf-8"))
+        .and(exact_header(
+            "authorization",
+            expected_header(
+                &server,
+                "POST",
+                "/api/PayOrder/UseRebateAndVerifyCode",
+                Some(("application/json", PAY_JSON.as_bytes())),
+            ),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"orderid":"20240101000123","sendid":"MY-7","orderstatus":"3","resultcode":0,"returnmessgage":"支付成功"}"#,
+            "application/json; charset=utf-8",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let paid = client_with(config(&server))
+        .pay_with_verify_code(&PayWithVerifyCode::new(
+            "20240101000123",
+            "428913",
+            "13800138000",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(paid.order_id.as_deref(), Some("20240101000123"));
+    assert_eq!(paid.send_id.as_deref(), Some("MY-7"));
+    assert_eq!(paid.order_status.as_deref(), Some("3"));
+    assert_eq!(paid.result_code, 0);
+    assert_eq!(paid.return_message.as_deref(), Some("支付成功"));
+    tixpay_core::test_util::assert_stores_as_json(&paid);
+}
+
+#[tokio::test]
+async fn pay_with_verify_code_xml_exact_request_and_a_refusal() {
+    let server = mock_server().await;
+    let body = "<PayOrderUseVerifyCodeParm xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Parm.WebInterface\"><mobile>13800138000</mobile><orderid>20240101000123</orderid><verifycode>428913</verifycode></PayOrderUseVerifyCodeParm>";
+    let reply = "<OrderOperatorResult xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Result.WebInterface\"><orderid>20240101000123</orderid><orderstatus i:nil=\"true\"/><resultcode>7</resultcode><returnmessgage>验证码错误</returnmessgage><sendid i:nil=\"true\"/></OrderOperatorResult>";
+    Mock::given(method("POST"))
+        .and(path("/api/PayOrder/UseRebateAndVerifyCode"))
+        .and(body_string(body))
+        .and(exact_header("accept", "application/xml"))
+        .and(exact_header(
+            "authorization",
+            expected_header(
+                &server,
+                "POST",
+                "/api/PayOrder/UseRebateAndVerifyCode",
+                Some(("application/xml", body.as_bytes())),
+            ),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(reply, "application/xml; charset=utf-8"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client_with(config(&server).body_format(BodyFormat::Xml))
+        .pay_with_verify_code(&PayWithVerifyCode::new(
+            "20240101000123",
+            "428913",
+            "13800138000",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some("7"), "{err:?}");
+    assert!(err.to_string().contains("验证码错误"), "{err}");
+    assert_eq!(err.operation(), Some("api/PayOrder/UseRebateAndVerifyCode"));
+}
+
+#[tokio::test]
+async fn a_payment_is_sent_once_and_an_answer_for_another_order_is_refused() {
+    let server = mock_server().await;
+    answer_always(&server, ResponseTemplate::new(503)).await;
+    let pay = PayWithVerifyCode::new("20240101000123", "428913", "13800138000");
+    let err = client_with(config(&server))
+        .pay_with_verify_code(&pay)
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    let other = mock_server().await;
+    answer_always(
+        &other,
+        ResponseTemplate::new(200).set_body_raw(
+            r#"{"orderid":"20240101000999","resultcode":0,"returnmessgage":"支付成功"}"#,
+            "application/json",
+        ),
+    )
+    .await;
+    let err = client_with(config(&other))
+        .pay_with_verify_code(&pay)
+        .await
+        .unwrap_err();
+    assert!(err.may_have_been_sent(), "{err:?}");
+    assert!(err.to_string().contains("orderid"), "{err}");
+}
+
+#[tokio::test]
+async fn invalid_payments_are_not_sent() {
+    let server = mock_server().await;
+    let c = client_with(config(&server));
+    for (pay, field) in [
+        (
+            PayWithVerifyCode::new("", "428913", "13800138000"),
+            "orderid",
+        ),
+        (
+            PayWithVerifyCode::new("1".repeat(21), "428913", "13800138000"),
+            "orderid",
+        ),
+        (
+            PayWithVerifyCode::new("O1", " ", "13800138000"),
+            "verifycode",
+        ),
+        (
+            PayWithVerifyCode::new("O1", "4289131", "13800138000"),
+            "verifycode",
+        ),
+        (PayWithVerifyCode::new("O1", "428913", ""), "mobile"),
+        (
+            PayWithVerifyCode::new("O1", "428913", "138001380001"),
+            "mobile",
+        ),
+    ] {
+        let err = c.pay_with_verify_code(&pay).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(field), "{field}: {err}");
+        assert!(!err.may_have_been_sent());
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

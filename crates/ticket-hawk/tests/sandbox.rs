@@ -245,4 +245,69 @@ mod end_to_end {
         assert_eq!(sandbox.authenticated_requests(), 1);
         assert_eq!(sandbox.ticket_status(&tickets[1]).as_deref(), Some("1"));
     }
+
+    /// `UseRebateAndVerifyCode` in the sandbox: the code "sent by SMS" pays an unpaid order
+    /// once, from the phone it went to; a wrong, used or misdirected code is refused, and so
+    /// is paying twice.
+    #[tokio::test]
+    async fn paying_with_the_sms_code() {
+        let sandbox = TicketSandbox::start().await.unwrap();
+        sandbox.add_order("T-PAY", 2, false, false);
+        for format in [BodyFormat::Json, BodyFormat::Xml] {
+            let client = Client::new(sandbox.config().body_format(format)).unwrap();
+            let mobile =
+                std::collections::BTreeMap::from([("mobile".to_owned(), "13800138000".to_owned())]);
+            assert_eq!(sandbox.last_verify_code(), None);
+            client.send_agent_verify_code(&mobile).await.unwrap();
+            let code = sandbox.last_verify_code().unwrap();
+            assert_eq!(code.len(), 6);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+            let wrong = if code == "000000" { "111111" } else { "000000" };
+            let pay = |code: &str, mobile: &str| {
+                tixpay_ticket_hawk::PayWithVerifyCode::new("T-PAY", code, mobile)
+            };
+            let err = client
+                .pay_with_verify_code(&pay(wrong, "13800138000"))
+                .await
+                .unwrap_err();
+            assert_eq!(err.api_code(), Some("7"), "{format:?} {err:?}");
+            let err = client
+                .pay_with_verify_code(&pay(&code, "13900139000"))
+                .await
+                .unwrap_err();
+            assert_eq!(err.api_code(), Some("8"), "{format:?} {err:?}");
+            if format == BodyFormat::Json {
+                assert_eq!(sandbox.is_paid("T-PAY"), Some(false));
+                let paid = client
+                    .pay_with_verify_code(&pay(&code, "13800138000"))
+                    .await
+                    .unwrap();
+                assert_eq!(paid.result_code, 0);
+                assert_eq!(paid.order_id.as_deref(), Some("T-PAY"));
+                assert_eq!(sandbox.is_paid("T-PAY"), Some(true));
+                assert_eq!(sandbox.last_verify_code(), None, "the code is used up");
+                let err = client
+                    .pay_with_verify_code(&pay(&code, "13800138000"))
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.api_code(), Some("7"), "{err:?}");
+            } else {
+                let err = client
+                    .pay_with_verify_code(&pay(&code, "13800138000"))
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.api_code(), Some("9"), "paid twice: {err:?}");
+            }
+        }
+        let err = Client::new(sandbox.config())
+            .unwrap()
+            .pay_with_verify_code(&tixpay_ticket_hawk::PayWithVerifyCode::new(
+                "NO-SUCH",
+                "123456",
+                "13800138000",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(err.api_code(), Some("2"), "{err:?}");
+    }
 }
