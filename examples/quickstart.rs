@@ -903,11 +903,8 @@ async fn rent_e_bike(
         payscore_box.service_id(),
         "景区电瓶车租借",
         payscore::TimeRange::starting(payscore::TimePoint::OnAccept),
-        payscore::RiskFund {
-            name: payscore::RiskFundName::Deposit,
-            amount: Fen::new(20_000),
-            description: Some("电瓶车押金".into()),
-        },
+        payscore::RiskFund::new(payscore::RiskFundName::Deposit, Fen::new(20_000))
+            .description("电瓶车押金"),
         "https://reseller.example/notify/wechat-payscore",
     )
     .post_payment(payscore::PostPayment::new("租车费", Fen::new(3_000)).description("2小时"));

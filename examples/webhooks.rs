@@ -558,11 +558,7 @@ async fn sandbox_demo() -> Result<(), Box<dyn StdError>> {
         payscore_box.service_id(),
         "电瓶车租借",
         payscore::TimeRange::starting(payscore::TimePoint::OnAccept),
-        payscore::RiskFund {
-            name: payscore::RiskFundName::Deposit,
-            amount: Fen::new(10_000),
-            description: None,
-        },
+        payscore::RiskFund::new(payscore::RiskFundName::Deposit, Fen::new(10_000)),
         "https://reseller.example/notify/wechat-payscore",
     );
     payscore_client.create_service_order(&order).await?;

@@ -86,11 +86,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         sandbox.service_id(),
         "景区电瓶车租借",
         TimeRange::starting(TimePoint::OnAccept),
-        RiskFund {
-            name: RiskFundName::Deposit,
-            amount: Fen::new(20_000),
-            description: Some("电瓶车押金".into()),
-        },
+        RiskFund::new(RiskFundName::Deposit, Fen::new(20_000)).description("电瓶车押金"),
         "https://reseller.example/payscore/notify",
     )
     .post_payment(PostPayment::new("租车费", Fen::new(3_000)).description("2小时"));

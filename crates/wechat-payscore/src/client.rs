@@ -35,7 +35,7 @@ pub enum OrderRef {
 /// use tixpay_wechat_payscore::{CancelServiceOrder, Client, Config};
 /// # async fn run(config: Config) -> Result<(), tixpay_core::Error> {
 /// let client = Client::new(config)?;
-/// let cancel = CancelServiceOrder { appid: "wxd678efh567hg6787".into(), service_id: "500001".into(), reason: "用户投诉".into() };
+/// let cancel = CancelServiceOrder::new("wxd678efh567hg6787", "500001", "用户投诉");
 /// let ack = client.cancel_service_order("1234323JKHDFE1243252", &cancel).await?;
 /// println!("cancelled {:?}", ack.order_id);
 /// # Ok(()) }

@@ -108,8 +108,21 @@ pub enum VerifyMode {
     Certificates,
 }
 
-/// How to start a [`PayScoreSandbox`].
+/// How to start a [`PayScoreSandbox`]: start from `default()` and change what you need.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tixpay_wechat_payscore::core::FixedClock;
+/// use tixpay_wechat_payscore::sandbox::{SandboxOptions, VerifyMode};
+///
+/// let options = SandboxOptions::default()
+///     .mode(VerifyMode::Certificates)
+///     .clock(Arc::new(FixedClock::from_seconds(1_700_000_000)))
+///     .time_compression(1.0);
+/// assert_eq!(options.mode, VerifyMode::Certificates);
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SandboxOptions {
     /// How replies are signed.
     pub mode: VerifyMode,
@@ -135,6 +148,29 @@ impl Default for SandboxOptions {
             clock: Arc::new(SystemClock),
             time_compression: 100_000.0,
         }
+    }
+}
+
+impl SandboxOptions {
+    /// Sets how replies are signed (default [`VerifyMode::PublicKey`]).
+    #[must_use]
+    pub fn mode(mut self, mode: VerifyMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets the sandbox's clock (default the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets how much faster than real time callback retries run (default 100 000).
+    #[must_use]
+    pub fn time_compression(mut self, factor: f64) -> Self {
+        self.time_compression = factor;
+        self
     }
 }
 

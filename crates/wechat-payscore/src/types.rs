@@ -123,6 +123,7 @@ string_enum!(
 
 /// 后付费项目 `post_payments[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct PostPayment {
     /// `name` (≤ 20 characters).
     pub name: String,
@@ -139,6 +140,16 @@ pub struct PostPayment {
 
 impl PostPayment {
     /// A charge of `amount` fen named `name`.
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{Fen, PostPayment};
+    ///
+    /// let rent = PostPayment::new("租车费", Fen::new(3_000)).description("2 小时").count(1);
+    /// assert_eq!(
+    ///     serde_json::to_string(&rent).unwrap(),
+    ///     r#"{"name":"租车费","amount":3000,"description":"2 小时","count":1}"#
+    /// );
+    /// ```
     pub fn new(name: impl Into<String>, amount: Fen) -> Self {
         Self {
             name: name.into(),
@@ -164,6 +175,7 @@ impl PostPayment {
 
 /// 商户优惠 `post_discounts[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct PostDiscount {
     /// `name` (≤ 20 characters).
     pub name: String,
@@ -179,7 +191,18 @@ pub struct PostDiscount {
 }
 
 impl PostDiscount {
-    /// A discount of `amount` fen named `name`.
+    /// A discount of `amount` fen named `name`, as complete, modify and the payment
+    /// messages take it.
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{Fen, PostDiscount};
+    ///
+    /// let member = PostDiscount::new("会员优惠", Fen::new(500)).description("会员 95 折");
+    /// assert_eq!(
+    ///     serde_json::to_string(&member).unwrap(),
+    ///     r#"{"name":"会员优惠","description":"会员 95 折","amount":500}"#
+    /// );
+    /// ```
     pub fn new(name: impl Into<String>, amount: Fen) -> Self {
         Self {
             name: name.into(),
@@ -188,10 +211,37 @@ impl PostDiscount {
         }
     }
 
+    /// A discount as create announces it: `name` and `description`, both required there,
+    /// and no `amount` (create's schema has none; the amount is given on complete).
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::PostDiscount;
+    ///
+    /// let member = PostDiscount::for_create("会员优惠", "会员 95 折");
+    /// assert_eq!(
+    ///     serde_json::to_string(&member).unwrap(),
+    ///     r#"{"name":"会员优惠","description":"会员 95 折"}"#
+    /// );
+    /// ```
+    pub fn for_create(name: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: Some(description.into()),
+            ..Self::default()
+        }
+    }
+
     /// Sets `description`.
     #[must_use]
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
+        self
+    }
+
+    /// Sets `count`.
+    #[must_use]
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = Some(count);
         self
     }
 }
@@ -267,8 +317,10 @@ impl<'de> Deserialize<'de> for TimePoint {
     }
 }
 
-/// 服务时间段 `time_range`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// 服务时间段 `time_range`. Create needs `start_time` ([`TimeRange::starting`]); complete
+/// may give only the part create left open (for instance `end_time` alone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct TimeRange {
     /// `start_time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -285,20 +337,71 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
-    /// A range starting at `start`.
+    /// An empty range: every field is optional somewhere (complete may send `end_time`
+    /// alone), so none is asked for here. Create requires `start_time`: see
+    /// [`TimeRange::starting`].
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{TimePoint, TimeRange};
+    ///
+    /// let actual = TimeRange::new()
+    ///     .end_time(TimePoint::parse("20240101120000").unwrap())
+    ///     .end_time_remark("还车");
+    /// assert_eq!(
+    ///     serde_json::to_string(&actual).unwrap(),
+    ///     r#"{"end_time":"20240101120000","end_time_remark":"还车"}"#
+    /// );
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A range starting at `start` (create's required `start_time`).
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{TimePoint, TimeRange};
+    ///
+    /// let range = TimeRange::starting(TimePoint::OnAccept).start_time_remark("扫码取车");
+    /// assert_eq!(
+    ///     serde_json::to_string(&range).unwrap(),
+    ///     r#"{"start_time":"OnAccept","start_time_remark":"扫码取车"}"#
+    /// );
+    /// ```
     pub fn starting(start: TimePoint) -> Self {
-        Self {
-            start_time: Some(start),
-            start_time_remark: None,
-            end_time: None,
-            end_time_remark: None,
-        }
+        Self::new().start_time(start)
+    }
+
+    /// Sets `start_time`.
+    #[must_use]
+    pub fn start_time(mut self, start: TimePoint) -> Self {
+        self.start_time = Some(start);
+        self
+    }
+
+    /// Sets `start_time_remark` (≤ 20 characters).
+    #[must_use]
+    pub fn start_time_remark(mut self, remark: impl Into<String>) -> Self {
+        self.start_time_remark = Some(remark.into());
+        self
+    }
+
+    /// Sets `end_time` (the same as [`TimeRange::end_time`]).
+    #[must_use]
+    pub fn ending(self, end: TimePoint) -> Self {
+        self.end_time(end)
     }
 
     /// Sets `end_time`.
     #[must_use]
-    pub fn ending(mut self, end: TimePoint) -> Self {
+    pub fn end_time(mut self, end: TimePoint) -> Self {
         self.end_time = Some(end);
+        self
+    }
+
+    /// Sets `end_time_remark` (≤ 50 characters).
+    #[must_use]
+    pub fn end_time_remark(mut self, remark: impl Into<String>) -> Self {
+        self.end_time_remark = Some(remark.into());
         self
     }
 
@@ -332,6 +435,7 @@ impl TimeRange {
 
 /// 服务位置 `location`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct Location {
     /// `start_location`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,8 +445,40 @@ pub struct Location {
     pub end_location: Option<String>,
 }
 
+impl Location {
+    /// An empty location; both fields are optional.
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::Location;
+    ///
+    /// let location = Location::new().start_location("东门").end_location("西门");
+    /// assert_eq!(
+    ///     serde_json::to_string(&location).unwrap(),
+    ///     r#"{"start_location":"东门","end_location":"西门"}"#
+    /// );
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `start_location`.
+    #[must_use]
+    pub fn start_location(mut self, location: impl Into<String>) -> Self {
+        self.start_location = Some(location.into());
+        self
+    }
+
+    /// Sets `end_location`.
+    #[must_use]
+    pub fn end_location(mut self, location: impl Into<String>) -> Self {
+        self.end_location = Some(location.into());
+        self
+    }
+}
+
 /// 服务风险金 `risk_fund`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RiskFund {
     /// `name`.
     pub name: RiskFundName,
@@ -353,8 +489,37 @@ pub struct RiskFund {
     pub description: Option<String>,
 }
 
+impl RiskFund {
+    /// A risk fund of `amount` fen of kind `name` (both required).
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{Fen, RiskFund, RiskFundName};
+    ///
+    /// let deposit = RiskFund::new(RiskFundName::Deposit, Fen::new(20_000)).description("押金");
+    /// assert_eq!(
+    ///     serde_json::to_string(&deposit).unwrap(),
+    ///     r#"{"name":"DEPOSIT","amount":20000,"description":"押金"}"#
+    /// );
+    /// ```
+    pub fn new(name: RiskFundName, amount: Fen) -> Self {
+        Self {
+            name,
+            amount,
+            description: None,
+        }
+    }
+
+    /// Sets `description` (≤ 30 characters).
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
 /// 设备信息 `device` (required for unattended devices).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct Device {
     /// `start_device_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -365,6 +530,44 @@ pub struct Device {
     /// `materiel_no`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub materiel_no: Option<String>,
+}
+
+impl Device {
+    /// An empty device; every field is optional.
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::Device;
+    ///
+    /// let device = Device::new().start_device_id("CAB-0042").materiel_no("EB-7");
+    /// assert_eq!(
+    ///     serde_json::to_string(&device).unwrap(),
+    ///     r#"{"start_device_id":"CAB-0042","materiel_no":"EB-7"}"#
+    /// );
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `start_device_id`.
+    #[must_use]
+    pub fn start_device_id(mut self, id: impl Into<String>) -> Self {
+        self.start_device_id = Some(id.into());
+        self
+    }
+
+    /// Sets `end_device_id`.
+    #[must_use]
+    pub fn end_device_id(mut self, id: impl Into<String>) -> Self {
+        self.end_device_id = Some(id.into());
+        self
+    }
+
+    /// Sets `materiel_no`.
+    #[must_use]
+    pub fn materiel_no(mut self, materiel_no: impl Into<String>) -> Self {
+        self.materiel_no = Some(materiel_no.into());
+        self
+    }
 }
 
 /// 收款信息 `collection`.
@@ -615,7 +818,7 @@ fn check_notify_url(url: &str) -> Result<(), Error> {
 /// let order = CreateServiceOrder::new(
 ///     "RENT-1001", "wxd678efh567hg6787", "500001", "景区电瓶车租借",
 ///     TimeRange::starting(TimePoint::OnAccept),
-///     RiskFund { name: RiskFundName::Deposit, amount: Fen::new(20_000), description: Some("押金".into()) },
+///     RiskFund::new(RiskFundName::Deposit, Fen::new(20_000)).description("押金"),
 ///     "https://reseller.example/payscore/notify",
 /// )
 /// .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
@@ -623,6 +826,7 @@ fn check_notify_url(url: &str) -> Result<(), Error> {
 /// assert!(serde_json::to_string(&order).unwrap().contains("\"out_order_no\":\"RENT-1001\""));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CreateServiceOrder {
     /// `out_order_no` (1 to 32 characters).
     pub out_order_no: String,
@@ -787,6 +991,7 @@ impl CreateServiceOrder {
 
 /// (3) `POST /v3/payscore/serviceorder/{out_order_no}/cancel` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CancelServiceOrder {
     /// `appid`.
     pub appid: String,
@@ -797,6 +1002,29 @@ pub struct CancelServiceOrder {
 }
 
 impl CancelServiceOrder {
+    /// Cancels for `reason` (all three fields are required).
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::CancelServiceOrder;
+    ///
+    /// let cancel = CancelServiceOrder::new("wxd678efh567hg6787", "500001", "用户投诉");
+    /// assert_eq!(
+    ///     serde_json::to_string(&cancel).unwrap(),
+    ///     r#"{"appid":"wxd678efh567hg6787","service_id":"500001","reason":"用户投诉"}"#
+    /// );
+    /// ```
+    pub fn new(
+        appid: impl Into<String>,
+        service_id: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            service_id: service_id.into(),
+            reason: reason.into(),
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("appid", &self.appid, 32)?;
         check_required("service_id", &self.service_id, 32)?;
@@ -806,6 +1034,7 @@ impl CancelServiceOrder {
 
 /// (4) `POST …/{out_order_no}/modify` body: lower the amount of a completed, unpaid order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ModifyServiceOrder {
     /// `appid`.
     pub appid: String,
@@ -826,6 +1055,58 @@ pub struct ModifyServiceOrder {
 }
 
 impl ModifyServiceOrder {
+    /// Lowers the order to `total_amount` fen for `reason`. `post_payments` is required
+    /// too: add at least one with [`ModifyServiceOrder::post_payment`].
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{Fen, ModifyServiceOrder, PostDiscount, PostPayment};
+    ///
+    /// let modify = ModifyServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(2_000), "用户投诉")
+    ///     .post_payment(PostPayment::new("租车费", Fen::new(2_500)))
+    ///     .post_discount(PostDiscount::new("补偿", Fen::new(500)));
+    /// assert_eq!(
+    ///     serde_json::to_string(&modify).unwrap(),
+    ///     r#"{"appid":"wxd678efh567hg6787","service_id":"500001","post_payments":[{"name":"租车费","amount":2500}],"post_discounts":[{"name":"补偿","amount":500}],"total_amount":2000,"reason":"用户投诉"}"#
+    /// );
+    /// ```
+    pub fn new(
+        appid: impl Into<String>,
+        service_id: impl Into<String>,
+        total_amount: Fen,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            service_id: service_id.into(),
+            post_payments: Vec::new(),
+            post_discounts: Vec::new(),
+            total_amount,
+            reason: reason.into(),
+            device: None,
+        }
+    }
+
+    /// Adds a post payment (amount required).
+    #[must_use]
+    pub fn post_payment(mut self, p: PostPayment) -> Self {
+        self.post_payments.push(p);
+        self
+    }
+
+    /// Adds a discount (amount required).
+    #[must_use]
+    pub fn post_discount(mut self, d: PostDiscount) -> Self {
+        self.post_discounts.push(d);
+        self
+    }
+
+    /// Sets `device`.
+    #[must_use]
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = Some(device);
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("appid", &self.appid, 32)?;
         check_required("service_id", &self.service_id, 32)?;
@@ -852,6 +1133,7 @@ impl ModifyServiceOrder {
 ///     .post_discount(PostDiscount::new("会员优惠", Fen::new(500))).validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CompleteServiceOrder {
     /// `appid`.
     pub appid: String,
@@ -933,6 +1215,20 @@ impl CompleteServiceOrder {
         self
     }
 
+    /// Sets `goods_tag`.
+    #[must_use]
+    pub fn goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+        self.goods_tag = Some(goods_tag.into());
+        self
+    }
+
+    /// Sets `device`.
+    #[must_use]
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = Some(device);
+        self
+    }
+
     /// Checks the documented rules without sending.
     pub fn validate(&self) -> Result<(), Error> {
         check_required("appid", &self.appid, 32)?;
@@ -958,6 +1254,7 @@ pub(crate) struct AppService<'a> {
 
 /// (7) `POST …/{out_order_no}/sync` body: the user paid by another channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SyncServiceOrder {
     /// `appid`.
     pub appid: String,
@@ -972,26 +1269,65 @@ pub struct SyncServiceOrder {
 
 /// The `detail` of a sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SyncDetail {
     /// `paid_time` (`yyyyMMddHHmmss`).
     pub paid_time: String,
 }
 
+impl SyncDetail {
+    /// Paid at `paid_time` (`yyyyMMddHHmmss`, required).
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::SyncDetail;
+    ///
+    /// let detail = SyncDetail::new("20091225091210");
+    /// assert_eq!(serde_json::to_string(&detail).unwrap(), r#"{"paid_time":"20091225091210"}"#);
+    /// ```
+    pub fn new(paid_time: impl Into<String>) -> Self {
+        Self {
+            paid_time: paid_time.into(),
+        }
+    }
+}
+
 impl SyncServiceOrder {
+    /// A sync of type `sync_type` (all four fields are required). The only documented
+    /// type is `Order_Paid`, which [`SyncServiceOrder::order_paid`] writes for you.
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{SyncDetail, SyncServiceOrder};
+    ///
+    /// let sync = SyncServiceOrder::new(
+    ///     "wxd678efh567hg6787", "500001", "Order_Paid", SyncDetail::new("20091225091210"),
+    /// );
+    /// assert_eq!(sync, SyncServiceOrder::order_paid("wxd678efh567hg6787", "500001", "20091225091210"));
+    /// assert_eq!(
+    ///     serde_json::to_string(&sync).unwrap(),
+    ///     r#"{"appid":"wxd678efh567hg6787","service_id":"500001","type":"Order_Paid","detail":{"paid_time":"20091225091210"}}"#
+    /// );
+    /// ```
+    pub fn new(
+        appid: impl Into<String>,
+        service_id: impl Into<String>,
+        sync_type: impl Into<String>,
+        detail: SyncDetail,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            service_id: service_id.into(),
+            sync_type: sync_type.into(),
+            detail,
+        }
+    }
+
     /// `Order_Paid` at `paid_time` (`yyyyMMddHHmmss`).
     pub fn order_paid(
         appid: impl Into<String>,
         service_id: impl Into<String>,
         paid_time: impl Into<String>,
     ) -> Self {
-        Self {
-            appid: appid.into(),
-            service_id: service_id.into(),
-            sync_type: "Order_Paid".to_owned(),
-            detail: SyncDetail {
-                paid_time: paid_time.into(),
-            },
-        }
+        Self::new(appid, service_id, "Order_Paid", SyncDetail::new(paid_time))
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
@@ -1012,6 +1348,7 @@ impl SyncServiceOrder {
 /// (8) `POST /v3/payscore/serviceorder/direct-complete`: create and complete at once
 /// (免确认模式; needs that permission).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DirectComplete {
     /// `out_order_no`.
     pub out_order_no: String,
@@ -1052,6 +1389,113 @@ pub struct DirectComplete {
 }
 
 impl DirectComplete {
+    /// Creates and completes order `out_order_no` over `time_range` for a total of
+    /// `total_amount` fen (add the payments and discounts; the total must be their
+    /// difference).
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{DirectComplete, Fen, PostPayment, TimePoint, TimeRange};
+    ///
+    /// let dc = DirectComplete::new(
+    ///     "D1", "wxd678efh567hg6787", "500001",
+    ///     TimeRange::starting(TimePoint::parse("20240101").unwrap()),
+    ///     Fen::new(100),
+    /// )
+    /// .post_payment(PostPayment::new("租借", Fen::new(100)))
+    /// .openid("oUpF8");
+    /// assert_eq!(
+    ///     serde_json::to_string(&dc).unwrap(),
+    ///     r#"{"out_order_no":"D1","appid":"wxd678efh567hg6787","service_id":"500001","post_payments":[{"name":"租借","amount":100}],"time_range":{"start_time":"20240101"},"openid":"oUpF8","total_amount":100}"#
+    /// );
+    /// ```
+    pub fn new(
+        out_order_no: impl Into<String>,
+        appid: impl Into<String>,
+        service_id: impl Into<String>,
+        time_range: TimeRange,
+        total_amount: Fen,
+    ) -> Self {
+        Self {
+            out_order_no: out_order_no.into(),
+            appid: appid.into(),
+            service_id: service_id.into(),
+            service_introduction: None,
+            post_payments: Vec::new(),
+            post_discounts: Vec::new(),
+            time_range,
+            location: None,
+            attach: None,
+            notify_url: None,
+            openid: None,
+            total_amount,
+            profit_sharing: None,
+            goods_tag: None,
+        }
+    }
+
+    /// Sets `service_introduction` (≤ 20 characters).
+    #[must_use]
+    pub fn service_introduction(mut self, introduction: impl Into<String>) -> Self {
+        self.service_introduction = Some(introduction.into());
+        self
+    }
+
+    /// Adds a post payment (amount required).
+    #[must_use]
+    pub fn post_payment(mut self, p: PostPayment) -> Self {
+        self.post_payments.push(p);
+        self
+    }
+
+    /// Adds a discount (amount required).
+    #[must_use]
+    pub fn post_discount(mut self, d: PostDiscount) -> Self {
+        self.post_discounts.push(d);
+        self
+    }
+
+    /// Sets `location`.
+    #[must_use]
+    pub fn location(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// Sets `attach`.
+    #[must_use]
+    pub fn attach(mut self, attach: impl Into<String>) -> Self {
+        self.attach = Some(attach.into());
+        self
+    }
+
+    /// Sets `notify_url` (https, no query string).
+    #[must_use]
+    pub fn notify_url(mut self, url: impl Into<String>) -> Self {
+        self.notify_url = Some(url.into());
+        self
+    }
+
+    /// Sets `openid`.
+    #[must_use]
+    pub fn openid(mut self, openid: impl Into<String>) -> Self {
+        self.openid = Some(openid.into());
+        self
+    }
+
+    /// Sets `profit_sharing`.
+    #[must_use]
+    pub fn profit_sharing(mut self, on: bool) -> Self {
+        self.profit_sharing = Some(on);
+        self
+    }
+
+    /// Sets `goods_tag`.
+    #[must_use]
+    pub fn goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
+        self.goods_tag = Some(goods_tag.into());
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("out_order_no", &self.out_order_no, 32)?;
         check_required("appid", &self.appid, 32)?;
@@ -1073,6 +1517,7 @@ impl DirectComplete {
 
 /// (9) `POST /v3/payscore/permissions`: pre-authorization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PermissionsRequest {
     /// `service_id`.
     pub service_id: String,
@@ -1086,6 +1531,39 @@ pub struct PermissionsRequest {
 }
 
 impl PermissionsRequest {
+    /// Pre-authorizes under the merchant's agreement number `authorization_code` (the
+    /// three fields are required, in the order they are sent).
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::PermissionsRequest;
+    ///
+    /// let request = PermissionsRequest::new("500001", "wxd678efh567hg6787", "AUTH1")
+    ///     .notify_url("https://reseller.example/payscore/permissions");
+    /// assert_eq!(
+    ///     serde_json::to_string(&request).unwrap(),
+    ///     r#"{"service_id":"500001","appid":"wxd678efh567hg6787","authorization_code":"AUTH1","notify_url":"https://reseller.example/payscore/permissions"}"#
+    /// );
+    /// ```
+    pub fn new(
+        service_id: impl Into<String>,
+        appid: impl Into<String>,
+        authorization_code: impl Into<String>,
+    ) -> Self {
+        Self {
+            service_id: service_id.into(),
+            appid: appid.into(),
+            authorization_code: authorization_code.into(),
+            notify_url: None,
+        }
+    }
+
+    /// Sets `notify_url` (https, no query string).
+    #[must_use]
+    pub fn notify_url(mut self, url: impl Into<String>) -> Self {
+        self.notify_url = Some(url.into());
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("service_id", &self.service_id, 32)?;
         check_required("appid", &self.appid, 32)?;
@@ -1149,6 +1627,7 @@ pub struct Authorization {
 
 /// (14) `POST /v3/payscore/permissions/assess-user-risk-level` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AssessUserRiskLevel {
     /// `service_id`.
     pub service_id: String,
@@ -1165,8 +1644,56 @@ pub struct AssessUserRiskLevel {
     pub shopping_info: Option<serde_json::Value>,
 }
 
+impl AssessUserRiskLevel {
+    /// Assesses a user of `service_id` (both fields required, in the order they are
+    /// sent); name the user with [`AssessUserRiskLevel::openid`] or
+    /// [`AssessUserRiskLevel::authorization_code`].
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::AssessUserRiskLevel;
+    ///
+    /// let assess = AssessUserRiskLevel::new("500001", "wxd678efh567hg6787").openid("oUpF8");
+    /// assert_eq!(
+    ///     serde_json::to_string(&assess).unwrap(),
+    ///     r#"{"service_id":"500001","appid":"wxd678efh567hg6787","openid":"oUpF8"}"#
+    /// );
+    /// ```
+    pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+        Self {
+            service_id: service_id.into(),
+            appid: appid.into(),
+            authorization_code: None,
+            openid: None,
+            shopping_info: None,
+        }
+    }
+
+    /// Sets `authorization_code`.
+    #[must_use]
+    pub fn authorization_code(mut self, code: impl Into<String>) -> Self {
+        self.authorization_code = Some(code.into());
+        self
+    }
+
+    /// Sets `openid`.
+    #[must_use]
+    pub fn openid(mut self, openid: impl Into<String>) -> Self {
+        self.openid = Some(openid.into());
+        self
+    }
+
+    /// Sets `shopping_info`, sent as given
+    /// (`{"goods":[{"name","picture","amount","count","category_id"}]}`).
+    #[must_use]
+    pub fn shopping_info(mut self, shopping_info: serde_json::Value) -> Self {
+        self.shopping_info = Some(shopping_info);
+        self
+    }
+}
+
 /// (15)/(16) `send-pendingmessage` / `send-prepaidmessage` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PaymentMessage {
     /// `service_id`.
     pub service_id: String,
@@ -1182,6 +1709,48 @@ pub struct PaymentMessage {
 }
 
 impl PaymentMessage {
+    /// A message announcing `total_amount` fen to be deducted on `prepaid_time`
+    /// (`yyyyMMdd`). `post_payments` is required too: add at least one with
+    /// [`PaymentMessage::post_payment`].
+    ///
+    /// ```
+    /// use tixpay_wechat_payscore::{Fen, PaymentMessage, PostPayment};
+    ///
+    /// let message = PaymentMessage::new("500001", Fen::new(40_000), "20231218")
+    ///     .post_payment(PostPayment::new("就餐费用", Fen::new(40_000)));
+    /// assert_eq!(
+    ///     serde_json::to_string(&message).unwrap(),
+    ///     r#"{"service_id":"500001","post_payments":[{"name":"就餐费用","amount":40000}],"total_amount":40000,"prepaid_time":"20231218"}"#
+    /// );
+    /// ```
+    pub fn new(
+        service_id: impl Into<String>,
+        total_amount: Fen,
+        prepaid_time: impl Into<String>,
+    ) -> Self {
+        Self {
+            service_id: service_id.into(),
+            post_payments: Vec::new(),
+            post_discounts: Vec::new(),
+            total_amount,
+            prepaid_time: prepaid_time.into(),
+        }
+    }
+
+    /// Adds a post payment (amount required).
+    #[must_use]
+    pub fn post_payment(mut self, p: PostPayment) -> Self {
+        self.post_payments.push(p);
+        self
+    }
+
+    /// Adds a discount (amount required).
+    #[must_use]
+    pub fn post_discount(mut self, d: PostDiscount) -> Self {
+        self.post_discounts.push(d);
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         check_required("service_id", &self.service_id, 32)?;
         if self.post_payments.is_empty() {
@@ -1326,6 +1895,284 @@ mod tests {
         assert!(check_discounts(&[PostDiscount::new("a", beyond)], true).is_err());
         let err = check_total(&p, &d, Fen::new(1)).unwrap_err().to_string();
         assert!(err.contains("3000 − 500 = 2500"), "{err}");
+    }
+
+    /// Every setter fills its own field: the builder form of each request equals (and so
+    /// serializes as) the struct literal with every field given.
+    #[test]
+    fn builders_match_literals() {
+        let at = |s: &str| TimePoint::parse(s).unwrap();
+        let range = TimeRange {
+            start_time: Some(at("20240101100000")),
+            start_time_remark: Some("取车".into()),
+            end_time: Some(at("20240101120000")),
+            end_time_remark: Some("还车".into()),
+        };
+        assert_eq!(
+            TimeRange::new()
+                .start_time(at("20240101100000"))
+                .start_time_remark("取车")
+                .end_time(at("20240101120000"))
+                .end_time_remark("还车"),
+            range
+        );
+        assert_eq!(
+            TimeRange::starting(at("20240101100000"))
+                .start_time_remark("取车")
+                .ending(at("20240101120000"))
+                .end_time_remark("还车"),
+            range
+        );
+        let location = Location {
+            start_location: Some("东门".into()),
+            end_location: Some("西门".into()),
+        };
+        assert_eq!(
+            Location::new().start_location("东门").end_location("西门"),
+            location
+        );
+        let device = Device {
+            start_device_id: Some("A".into()),
+            end_device_id: Some("B".into()),
+            materiel_no: Some("M".into()),
+        };
+        assert_eq!(
+            Device::new()
+                .start_device_id("A")
+                .end_device_id("B")
+                .materiel_no("M"),
+            device
+        );
+        let risk = RiskFund {
+            name: RiskFundName::Deposit,
+            amount: Fen::new(20_000),
+            description: Some("押金".into()),
+        };
+        assert_eq!(
+            RiskFund::new(RiskFundName::Deposit, Fen::new(20_000)).description("押金"),
+            risk
+        );
+        let payment = PostPayment {
+            name: "租车费".into(),
+            amount: Some(Fen::new(3_000)),
+            description: Some("2 小时".into()),
+            count: Some(2),
+        };
+        assert_eq!(
+            PostPayment::new("租车费", Fen::new(3_000))
+                .description("2 小时")
+                .count(2),
+            payment
+        );
+        let discount = PostDiscount {
+            name: "会员".into(),
+            description: Some("95 折".into()),
+            amount: Some(Fen::new(150)),
+            count: Some(1),
+        };
+        assert_eq!(
+            PostDiscount::new("会员", Fen::new(150))
+                .description("95 折")
+                .count(1),
+            discount
+        );
+        assert_eq!(
+            PostDiscount::for_create("会员", "95 折"),
+            PostDiscount {
+                name: "会员".into(),
+                description: Some("95 折".into()),
+                amount: None,
+                count: None,
+            }
+        );
+
+        assert_eq!(
+            CreateServiceOrder::new(
+                "R1",
+                "wx1",
+                "500001",
+                "租车",
+                range.clone(),
+                risk.clone(),
+                "https://r.example/n"
+            )
+            .post_payment(payment.clone())
+            .post_discount(PostDiscount::for_create("会员", "95 折"))
+            .location(location.clone())
+            .attach("a=1")
+            .openid("oU")
+            .need_user_confirm(false)
+            .device(device.clone()),
+            CreateServiceOrder {
+                out_order_no: "R1".into(),
+                appid: "wx1".into(),
+                service_id: "500001".into(),
+                service_introduction: "租车".into(),
+                post_payments: vec![payment.clone()],
+                post_discounts: vec![PostDiscount::for_create("会员", "95 折")],
+                time_range: range.clone(),
+                location: Some(location.clone()),
+                risk_fund: risk.clone(),
+                attach: Some("a=1".into()),
+                notify_url: "https://r.example/n".into(),
+                openid: Some("oU".into()),
+                need_user_confirm: false,
+                device: Some(device.clone()),
+            }
+        );
+        assert_eq!(
+            CompleteServiceOrder::new("wx1", "500001", Fen::new(2_850))
+                .post_payment(payment.clone())
+                .post_discount(discount.clone())
+                .time_range(range.clone())
+                .location(location.clone())
+                .profit_sharing(true)
+                .goods_tag("T")
+                .device(device.clone()),
+            CompleteServiceOrder {
+                appid: "wx1".into(),
+                service_id: "500001".into(),
+                post_payments: vec![payment.clone()],
+                post_discounts: vec![discount.clone()],
+                total_amount: Fen::new(2_850),
+                time_range: Some(range.clone()),
+                location: Some(location.clone()),
+                profit_sharing: Some(true),
+                goods_tag: Some("T".into()),
+                device: Some(device.clone()),
+            }
+        );
+        assert_eq!(
+            CancelServiceOrder::new("wx1", "500001", "投诉"),
+            CancelServiceOrder {
+                appid: "wx1".into(),
+                service_id: "500001".into(),
+                reason: "投诉".into(),
+            }
+        );
+        assert_eq!(
+            ModifyServiceOrder::new("wx1", "500001", Fen::new(2_850), "投诉")
+                .post_payment(payment.clone())
+                .post_discount(discount.clone())
+                .device(device.clone()),
+            ModifyServiceOrder {
+                appid: "wx1".into(),
+                service_id: "500001".into(),
+                post_payments: vec![payment.clone()],
+                post_discounts: vec![discount.clone()],
+                total_amount: Fen::new(2_850),
+                reason: "投诉".into(),
+                device: Some(device.clone()),
+            }
+        );
+        assert_eq!(
+            SyncServiceOrder::new(
+                "wx1",
+                "500001",
+                "Order_Paid",
+                SyncDetail::new("20240101120000")
+            ),
+            SyncServiceOrder {
+                appid: "wx1".into(),
+                service_id: "500001".into(),
+                sync_type: "Order_Paid".into(),
+                detail: SyncDetail {
+                    paid_time: "20240101120000".into(),
+                },
+            }
+        );
+        assert_eq!(
+            DirectComplete::new("D1", "wx1", "500001", range.clone(), Fen::new(2_850))
+                .service_introduction("租车")
+                .post_payment(payment.clone())
+                .post_discount(discount.clone())
+                .location(location.clone())
+                .attach("a=1")
+                .notify_url("https://r.example/n")
+                .openid("oU")
+                .profit_sharing(false)
+                .goods_tag("T"),
+            DirectComplete {
+                out_order_no: "D1".into(),
+                appid: "wx1".into(),
+                service_id: "500001".into(),
+                service_introduction: Some("租车".into()),
+                post_payments: vec![payment.clone()],
+                post_discounts: vec![discount.clone()],
+                time_range: range,
+                location: Some(location),
+                attach: Some("a=1".into()),
+                notify_url: Some("https://r.example/n".into()),
+                openid: Some("oU".into()),
+                total_amount: Fen::new(2_850),
+                profit_sharing: Some(false),
+                goods_tag: Some("T".into()),
+            }
+        );
+        assert_eq!(
+            PermissionsRequest::new("500001", "wx1", "AUTH1").notify_url("https://r.example/p"),
+            PermissionsRequest {
+                service_id: "500001".into(),
+                appid: "wx1".into(),
+                authorization_code: "AUTH1".into(),
+                notify_url: Some("https://r.example/p".into()),
+            }
+        );
+        let goods = serde_json::json!({"goods": [{"name": "车", "picture": "https://p", "amount": 1, "count": 1}]});
+        assert_eq!(
+            AssessUserRiskLevel::new("500001", "wx1")
+                .authorization_code("AUTH1")
+                .openid("oU")
+                .shopping_info(goods.clone()),
+            AssessUserRiskLevel {
+                service_id: "500001".into(),
+                appid: "wx1".into(),
+                authorization_code: Some("AUTH1".into()),
+                openid: Some("oU".into()),
+                shopping_info: Some(goods),
+            }
+        );
+        assert_eq!(
+            PaymentMessage::new("500001", Fen::new(2_850), "20231218")
+                .post_payment(payment.clone())
+                .post_discount(discount.clone()),
+            PaymentMessage {
+                service_id: "500001".into(),
+                post_payments: vec![payment],
+                post_discounts: vec![discount],
+                total_amount: Fen::new(2_850),
+                prepaid_time: "20231218".into(),
+            }
+        );
+    }
+
+    /// `PostDiscount::for_create` is the discount create's rules accept; `new` (with an
+    /// amount) is refused there.
+    #[test]
+    fn create_takes_amount_less_discounts() {
+        let order = |d: PostDiscount| {
+            CreateServiceOrder::new(
+                "R1",
+                "wx1",
+                "500001",
+                "租车",
+                TimeRange::starting(TimePoint::OnAccept),
+                RiskFund::new(RiskFundName::Deposit, Fen::new(20_000)),
+                "https://r.example/n",
+            )
+            .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
+            .post_discount(d)
+        };
+        assert!(
+            order(PostDiscount::for_create("会员", "95 折"))
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            order(PostDiscount::new("会员", Fen::new(150)).description("95 折"))
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

@@ -154,11 +154,7 @@ fn create_request() -> CreateServiceOrder {
         "某某酒店",
         TimeRange::starting(TimePoint::parse("20091225091010").unwrap())
             .ending(TimePoint::parse("20091225121010").unwrap()),
-        RiskFund {
-            name: RiskFundName::Deposit,
-            amount: Fen::new(10_000),
-            description: None,
-        },
+        RiskFund::new(RiskFundName::Deposit, Fen::new(10_000)),
         "https://api.test.com",
     )
     .post_payment(
@@ -239,11 +235,7 @@ async fn order_actions() {
     mount(&server, "POST", &format!("/v3/payscore/serviceorder/{no}/send-prepaidmessage"), None,
         Some(r#"{"service_id":"500001","post_payments":[{"name":"就餐费用","amount":40000}],"total_amount":40000,"prepaid_time":"20231218"}"#), signed(204, "")).await;
     let c = client(&server);
-    let cancel = CancelServiceOrder {
-        appid: "wxd678efh567hg6787".into(),
-        service_id: "500001".into(),
-        reason: "用户投诉".into(),
-    };
+    let cancel = CancelServiceOrder::new("wxd678efh567hg6787", "500001", "用户投诉");
     assert_eq!(
         c.cancel_service_order(no, &cancel)
             .await
@@ -252,15 +244,9 @@ async fn order_actions() {
             .as_deref(),
         Some("15646546545165651651")
     );
-    let modify = ModifyServiceOrder {
-        appid: "wxd678efh567hg6787".into(),
-        service_id: "500001".into(),
-        post_payments: vec![PostPayment::new("就餐费用", Fen::new(30_000))],
-        post_discounts: vec![],
-        total_amount: Fen::new(30_000),
-        reason: "用户投诉".into(),
-        device: None,
-    };
+    let modify =
+        ModifyServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(30_000), "用户投诉")
+            .post_payment(PostPayment::new("就餐费用", Fen::new(30_000)));
     c.modify_service_order(no, &modify).await.unwrap();
     let complete = CompleteServiceOrder::new("wxd678efh567hg6787", "500001", Fen::new(35_000))
         .post_payment(PostPayment::new("就餐费用", Fen::new(40_000)))
@@ -275,13 +261,8 @@ async fn order_actions() {
     )
     .await
     .unwrap();
-    let message = PaymentMessage {
-        service_id: "500001".into(),
-        post_payments: vec![PostPayment::new("就餐费用", Fen::new(40_000))],
-        post_discounts: vec![],
-        total_amount: Fen::new(40_000),
-        prepaid_time: "20231218".into(),
-    };
+    let message = PaymentMessage::new("500001", Fen::new(40_000), "20231218")
+        .post_payment(PostPayment::new("就餐费用", Fen::new(40_000)));
     c.send_pending_message(no, &message).await.unwrap();
     c.send_prepaid_message(no, &message).await.unwrap();
 }
@@ -343,30 +324,19 @@ async fn direct_complete_permissions_risk_bill() {
     mount(&server, "GET", "/v3/payscore/merchant-bill", Some("bill_date=2019-06-11&service_id=500001&encryption_algorithm=AEAD_AES_256_GCM&tar_type=GZIP"), None,
         signed(200, r#"{"download_bill_count":1,"download_bill_list":[{"bill_sequence":1,"hash_type":"SHA1","hash_value":"x","download_url":"https://d","encrypt_key":"k","nonce":"n"}]}"#)).await;
     let c = client(&server);
-    let dc = DirectComplete {
-        out_order_no: "D1".into(),
-        appid: "wx1".into(),
-        service_id: "500001".into(),
-        service_introduction: None,
-        post_payments: vec![PostPayment::new("租借", Fen::new(100))],
-        post_discounts: vec![],
-        time_range: TimeRange::starting(TimePoint::parse("20240101").unwrap()),
-        location: None,
-        attach: None,
-        notify_url: None,
-        openid: None,
-        total_amount: Fen::new(100),
-        profit_sharing: None,
-        goods_tag: None,
-    };
+    let dc = DirectComplete::new(
+        "D1",
+        "wx1",
+        "500001",
+        TimeRange::starting(TimePoint::parse("20240101").unwrap()),
+        Fen::new(100),
+    )
+    .post_payment(PostPayment::new("租借", Fen::new(100)));
     c.direct_complete(&dc).await.unwrap();
     let token = c
-        .apply_permissions(&PermissionsRequest {
-            service_id: "500001".into(),
-            appid: "wx1".into(),
-            authorization_code: "AUTH1".into(),
-            notify_url: Some("https://r.example/p".into()),
-        })
+        .apply_permissions(
+            &PermissionsRequest::new("500001", "wx1", "AUTH1").notify_url("https://r.example/p"),
+        )
         .await
         .unwrap();
     assert_eq!(token.apply_permissions_token, "TOKEN");
@@ -384,13 +354,7 @@ async fn direct_complete_permissions_risk_bill() {
     c.terminate_authorization_by_openid("oUpF8", "500001", "wx1", "用户注销")
         .await
         .unwrap();
-    let risk = AssessUserRiskLevel {
-        service_id: "500001".into(),
-        appid: "wx1".into(),
-        authorization_code: None,
-        openid: Some("oUpF8".into()),
-        shopping_info: None,
-    };
+    let risk = AssessUserRiskLevel::new("500001", "wx1").openid("oUpF8");
     assert_eq!(
         c.assess_user_risk_level(&risk)
             .await
@@ -524,11 +488,7 @@ async fn provider_errors_carry_code_detail_and_request_id() {
         )
         .mount(&server)
         .await;
-    let cancel = CancelServiceOrder {
-        appid: "wx1".into(),
-        service_id: "500001".into(),
-        reason: "r".into(),
-    };
+    let cancel = CancelServiceOrder::new("wx1", "500001", "r");
     let e = client(&server)
         .cancel_service_order("N1", &cancel)
         .await
@@ -576,11 +536,7 @@ async fn invalid_requests_are_not_sent() {
     let server = mock_server().await;
     let c = client(&server);
     let thirty = "投".repeat(30);
-    let cancel = |reason: &str| CancelServiceOrder {
-        appid: "wx1".into(),
-        service_id: "500001".into(),
-        reason: reason.into(),
-    };
+    let cancel = |reason: &str| CancelServiceOrder::new("wx1", "500001", reason);
     let e = c
         .cancel_service_order("N1", &cancel(&format!("{thirty}诉")))
         .await
@@ -656,11 +612,7 @@ fn malformed_keys_are_configuration_errors() {
 async fn dot_segments_and_overflowing_totals_are_refused() {
     let server = mock_server().await;
     let c = client(&server);
-    let cancel = CancelServiceOrder {
-        appid: "wx1".into(),
-        service_id: "500001".into(),
-        reason: "r".into(),
-    };
+    let cancel = CancelServiceOrder::new("wx1", "500001", "r");
     assert!(c.cancel_service_order("..", &cancel).await.is_err());
     let huge = CompleteServiceOrder::new("wx1", "500001", Fen::new(u64::MAX))
         .post_payment(PostPayment::new("a", Fen::new(u64::MAX)))
@@ -848,11 +800,7 @@ async fn a_genuine_reply_from_another_operation_or_an_earlier_call_is_refused() 
     // order B within the 5-minute window.
     let server = mock_server().await;
     answer_always(&server, signed(200, ACK)).await;
-    let cancel = CancelServiceOrder {
-        appid: "wxd678efh567hg6787".into(),
-        service_id: "500001".into(),
-        reason: "r".into(),
-    };
+    let cancel = CancelServiceOrder::new("wxd678efh567hg6787", "500001", "r");
     let err = no_retries(&server)
         .cancel_service_order(OTHER_ORDER_NO, &cancel)
         .await
@@ -927,12 +875,7 @@ async fn a_signed_refusal_settles_only_what_it_can_be_bound_to() {
     )
     .await;
     let err = no_retries(&server)
-        .apply_permissions(&PermissionsRequest {
-            service_id: "500001".into(),
-            appid: "wx1".into(),
-            authorization_code: "AUTH1".into(),
-            notify_url: None,
-        })
+        .apply_permissions(&PermissionsRequest::new("500001", "wx1", "AUTH1"))
         .await
         .unwrap_err();
     assert!(!err.is_outcome_unknown(), "{err}");
@@ -1450,14 +1393,8 @@ async fn blank_or_runaway_identifiers_never_leave() {
             .await
             .unwrap_err(),
     ];
-    let risk = CreateServiceOrder {
-        risk_fund: RiskFund {
-            name: RiskFundName::Deposit,
-            amount: Fen::ZERO,
-            description: None,
-        },
-        ..create_request()
-    };
+    let mut risk = create_request();
+    risk.risk_fund = RiskFund::new(RiskFundName::Deposit, Fen::ZERO);
     errors.push(c.create_service_order(&risk).await.unwrap_err());
     let mut too_much = create_request();
     too_much.risk_fund.amount = Fen::new(u64::MAX);

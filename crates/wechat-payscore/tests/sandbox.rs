@@ -78,11 +78,7 @@ fn rental(no: &str, notify: &str) -> CreateServiceOrder {
         tixpay_wechat_payscore::sandbox::SANDBOX_SERVICE_ID,
         "景区电瓶车租借",
         TimeRange::starting(TimePoint::OnAccept),
-        RiskFund {
-            name: RiskFundName::Deposit,
-            amount: Fen::new(20_000),
-            description: Some("押金".into()),
-        },
+        RiskFund::new(RiskFundName::Deposit, Fen::new(20_000)).description("押金"),
         notify,
     )
     .post_payment(PostPayment::new("租车费", Fen::new(3_000)))
@@ -151,11 +147,7 @@ async fn create_confirm_complete_pay_callback() {
     );
 
     // Cancel is refused once the merchant completed.
-    let cancel = CancelServiceOrder {
-        appid: sandbox.appid().into(),
-        service_id: sandbox.service_id().into(),
-        reason: "用户取消".into(),
-    };
+    let cancel = CancelServiceOrder::new(sandbox.appid(), sandbox.service_id(), "用户取消");
     let refused = client.cancel_service_order(no, &cancel).await.unwrap_err();
     assert_eq!(
         ErrorCode::from_error(&refused),
@@ -199,11 +191,7 @@ async fn cancel_in_created_state_and_expiry() {
         .create_service_order(&rental("C-1", "https://n.invalid/cb"))
         .await
         .unwrap();
-    let cancel = CancelServiceOrder {
-        appid: sandbox.appid().into(),
-        service_id: sandbox.service_id().into(),
-        reason: "行程取消".into(),
-    };
+    let cancel = CancelServiceOrder::new(sandbox.appid(), sandbox.service_id(), "行程取消");
     client.cancel_service_order("C-1", &cancel).await.unwrap();
     let order = client
         .query_service_order(
@@ -272,14 +260,9 @@ async fn modify_only_lowers_and_messages_once() {
         .complete_service_order("M-1", &complete)
         .await
         .unwrap();
-    let modify = |total: Fen| ModifyServiceOrder {
-        appid: sandbox.appid().into(),
-        service_id: sandbox.service_id().into(),
-        post_payments: vec![PostPayment::new("租车费", total)],
-        post_discounts: vec![],
-        total_amount: total,
-        reason: "调价".into(),
-        device: None,
+    let modify = |total: Fen| {
+        ModifyServiceOrder::new(sandbox.appid(), sandbox.service_id(), total, "调价")
+            .post_payment(PostPayment::new("租车费", total))
     };
     assert!(
         client
@@ -292,13 +275,8 @@ async fn modify_only_lowers_and_messages_once() {
         .await
         .unwrap();
     assert_eq!(lowered.total_amount, Some(Fen::new(2_000)));
-    let message = PaymentMessage {
-        service_id: sandbox.service_id().into(),
-        post_payments: vec![PostPayment::new("租车费", Fen::new(2_000))],
-        post_discounts: vec![],
-        total_amount: Fen::new(2_000),
-        prepaid_time: "20240101".into(),
-    };
+    let message = PaymentMessage::new(sandbox.service_id(), Fen::new(2_000), "20240101")
+        .post_payment(PostPayment::new("租车费", Fen::new(2_000)));
     client.send_pending_message("M-1", &message).await.unwrap();
     assert!(client.send_pending_message("M-1", &message).await.is_err());
     client
@@ -317,12 +295,10 @@ async fn modify_only_lowers_and_messages_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificates_download_and_refresh_on_unknown_serial() {
-    let sandbox = PayScoreSandbox::start_with(SandboxOptions {
-        mode: VerifyMode::Certificates,
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap();
+    let sandbox =
+        PayScoreSandbox::start_with(SandboxOptions::default().mode(VerifyMode::Certificates))
+            .await
+            .unwrap();
     let client = Client::new(sandbox.config()).unwrap();
     assert!(client.certificate_serials().is_empty());
     // The first reply's serial is unknown: the client downloads the certificates.
@@ -348,12 +324,10 @@ async fn certificates_download_and_refresh_on_unknown_serial() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificates_refresh_in_the_background() {
-    let sandbox = PayScoreSandbox::start_with(SandboxOptions {
-        mode: VerifyMode::Certificates,
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap();
+    let sandbox =
+        PayScoreSandbox::start_with(SandboxOptions::default().mode(VerifyMode::Certificates))
+            .await
+            .unwrap();
     let config = sandbox
         .config()
         .certificate_refresh_interval(std::time::Duration::from_millis(50));
