@@ -14,6 +14,10 @@ use crate::auth::KeyRing;
 pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 /// The backup host the official Go SDK names.
 pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
+/// How often [`Client::spawn_certificate_refresh`](crate::Client::spawn_certificate_refresh)
+/// downloads the platform certificates unless [`Config::certificate_refresh_interval`] says
+/// otherwise: 12 hours.
+pub const DEFAULT_CERTIFICATE_REFRESH: Duration = Duration::from_secs(12 * 3600);
 
 /// Everything a [`Client`](crate::Client) needs. Keys are parsed here, once.
 ///
@@ -179,7 +183,7 @@ impl Config {
             backup_url: None,
             clock: Arc::new(SystemClock),
             nonce: Arc::new(RandomNonce),
-            certificate_refresh: Duration::from_secs(12 * 3600),
+            certificate_refresh: DEFAULT_CERTIFICATE_REFRESH,
         }
     }
 
@@ -251,7 +255,8 @@ impl Config {
         self
     }
 
-    /// How often platform certificates are refreshed in the background (default 12 h).
+    /// How often platform certificates are refreshed in the background (default
+    /// [`DEFAULT_CERTIFICATE_REFRESH`], 12 h).
     #[must_use]
     pub fn certificate_refresh_interval(mut self, every: Duration) -> Self {
         self.certificate_refresh = every;

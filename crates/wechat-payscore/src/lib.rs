@@ -14,7 +14,7 @@ mod types;
 mod wire;
 
 pub use client::{Client, OrderRef};
-pub use config::{BACKUP_BASE_URL, Config, PRODUCTION_BASE_URL};
+pub use config::{BACKUP_BASE_URL, Config, DEFAULT_CERTIFICATE_REFRESH, PRODUCTION_BASE_URL};
 pub use error::{ErrorCode, PayScoreCode};
 /// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
 /// money, secrets, clocks and test helpers are reachable as `core::…`.
