@@ -19,6 +19,7 @@ pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 pub mod transport;
+pub mod validate;
 
 pub use bytes::Bytes;
 pub use client::{

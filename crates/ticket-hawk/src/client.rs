@@ -15,9 +15,10 @@ use crate::auth::{Answer, Exchange};
 use crate::config::Config;
 use crate::types::{
     BodyFormat, OperationResult, Order, OrderLookup, OrderOperatorResult, PayContent,
-    PayWithVerifyCode, ProviderConfig, RefundParm, Ticket, TicketQuery, check_len,
+    PayWithVerifyCode, ProviderConfig, RefundParm, Ticket, TicketQuery,
 };
 use crate::wire::{self, DcValue};
+use tixpay_core::validate;
 
 const PROVIDER: &str = "ticket-hawk";
 
@@ -209,12 +210,7 @@ impl Client {
     ) -> Result<OperationResult, Error> {
         const NAME: &str = "api/WebInterface/Order/Ticket/Refund";
         refund.validate().map_err(|e| refuse(NAME, e))?;
-        if username.trim().is_empty() || username.chars().count() > 20 {
-            return Err(refuse(
-                NAME,
-                Error::invalid_request("username", "is required, at most 20 characters"),
-            ));
-        }
+        validate::required("username", username, 20).map_err(|e| refuse(NAME, e))?;
         let members = vec![
             ("username", DcValue::Text(username.to_owned())),
             (
@@ -254,7 +250,7 @@ impl Client {
                 Error::invalid_request("orderid", "is required (and cannot be `.` or `..`)"),
             ));
         }
-        check_len("orderid", order_id, ORDER_ID_MAX).map_err(|e| refuse(NAME, e))?;
+        validate::at_most("orderid", order_id, ORDER_ID_MAX).map_err(|e| refuse(NAME, e))?;
         let path = format!(
             "/api/Order/Query/Main/{}?personalid={}",
             utf8_percent_encode(order_id, COMPONENT),
@@ -451,10 +447,10 @@ impl Client {
                 Error::invalid_request("orderid", "orderid or senderid is required"),
             ));
         }
-        check_len("username", username, 20)
-            .and_then(|()| check_len(field, id, max))
+        validate::at_most("username", username, 20)
+            .and_then(|()| validate::at_most(field, id, max))
             .and_then(|()| match query.guider_num.as_deref() {
-                Some(g) => check_len("guidernum", g, GUIDER_NUM_MAX),
+                Some(g) => validate::at_most("guidernum", g, GUIDER_NUM_MAX),
                 None => Ok(()),
             })
             .map_err(|e| refuse(name, e))

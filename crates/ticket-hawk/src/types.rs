@@ -5,26 +5,9 @@ use serde_json::Value;
 use tixpay_core::json::lenient;
 use tixpay_core::{Error, Fen};
 
+use tixpay_core::validate;
+
 use crate::wire::DcValue;
-
-fn required(field: &str, value: &str, max: usize) -> Result<(), Error> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid_request(field, "is required"));
-    }
-    check_len(field, value, max)
-}
-
-/// Refuses a value of more than `max` characters.
-pub(crate) fn check_len(field: &str, value: &str, max: usize) -> Result<(), Error> {
-    let len = value.chars().count();
-    if len > max {
-        return Err(Error::invalid_request(
-            field,
-            format!("is {len} characters; the limit is {max}"),
-        ));
-    }
-    Ok(())
-}
 
 /// `RefundParm` (退票参数), for `api/Order/Refund`, `api/Order/RefundTicket` and the
 /// WebInterface ticket refund.
@@ -89,7 +72,7 @@ impl RefundParm {
 
     /// Checks the documented rules without sending.
     pub fn validate(&self) -> Result<(), Error> {
-        required("orderid", &self.order_id, 20)?;
+        validate::required("orderid", &self.order_id, 20)?;
         if !self.refund_all && self.ticket_ids.is_empty() {
             return Err(Error::invalid_request(
                 "ticketids",
@@ -236,7 +219,7 @@ impl ProviderConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        required("replayurl", &self.reply_url, 256)
+        validate::required("replayurl", &self.reply_url, 256)
     }
 }
 
@@ -284,9 +267,9 @@ impl PayWithVerifyCode {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        required("orderid", &self.order_id, 20)?;
-        required("verifycode", &self.verify_code, 6)?;
-        required("mobile", &self.mobile, 11)
+        validate::required("orderid", &self.order_id, 20)?;
+        validate::required("verifycode", &self.verify_code, 6)?;
+        validate::required("mobile", &self.mobile, 11)
     }
 }
 
@@ -386,8 +369,8 @@ impl PayContent {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        required("orderid", &self.order_id, 20)?;
-        required("paychannelname", &self.pay_channel_name, 60)
+        validate::required("orderid", &self.order_id, 20)?;
+        validate::required("paychannelname", &self.pay_channel_name, 60)
     }
 }
 

@@ -184,13 +184,18 @@ mod end_to_end {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("Bad mac"), "{err}");
-        // A fixed nonce: the second request is a replay.
-        let fixed =
-            sandbox
-                .config()
-                .nonce_source(std::sync::Arc::new(tixpay_core::FixedNonce::new(
-                    "same-nonce",
-                )));
+        // A fixed nonce and a clock that stands still: the second request is a replay (a
+        // nonce is unique per id and timestamp, so on a moving clock the two requests could
+        // fall in different seconds on a busy machine).
+        let now = tixpay_core::Clock::now_seconds(&tixpay_core::SystemClock);
+        let fixed = sandbox
+            .config()
+            .nonce_source(std::sync::Arc::new(tixpay_core::FixedNonce::new(
+                "same-nonce",
+            )))
+            .clock(std::sync::Arc::new(tixpay_core::FixedClock::from_seconds(
+                now,
+            )));
         let client = Client::new(fixed).unwrap();
         client.query_order("AUTH-1", None).await.unwrap();
         let err = client.query_order("AUTH-1", None).await.unwrap_err();

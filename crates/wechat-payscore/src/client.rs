@@ -15,8 +15,10 @@ use crate::config::Config;
 use crate::types::{
     AppService, AssessUserRiskLevel, Authorization, CancelServiceOrder, CompleteServiceOrder,
     CreateServiceOrder, DirectComplete, MerchantBill, ModifyServiceOrder, OrderAck, PaymentMessage,
-    PermissionsRequest, PermissionsToken, ServiceOrder, SyncServiceOrder, check_required,
+    PermissionsRequest, PermissionsToken, ServiceOrder, SyncServiceOrder,
 };
+use tixpay_core::validate;
+
 use crate::wire::{Decoded, PROVIDER, check_segment, context, encode, expect_body};
 
 /// How to find a service order for a query (endpoint 2).
@@ -311,9 +313,9 @@ impl Client {
             OrderRef::OutOrderNo(v) => ("out_order_no", v),
             OrderRef::QueryId(v) => ("query_id", v),
         };
-        check_required(key, value, 64).map_err(context(NAME))?;
-        check_required("service_id", service_id, 32).map_err(context(NAME))?;
-        check_required("appid", appid, 32).map_err(context(NAME))?;
+        validate::required(key, value, 64).map_err(context(NAME))?;
+        validate::required("service_id", service_id, 32).map_err(context(NAME))?;
+        validate::required("appid", appid, 32).map_err(context(NAME))?;
         let path = format!(
             "/v3/payscore/serviceorder?service_id={}&appid={}&{key}={}",
             encode(service_id),
@@ -368,7 +370,7 @@ impl Client {
     }
 
     fn check_out_order_no(name: &'static str, out_order_no: &str) -> Result<(), Error> {
-        check_required("out_order_no", out_order_no, 32)
+        validate::required("out_order_no", out_order_no, 32)
             .and_then(|()| check_segment("out_order_no", out_order_no))
             .map_err(context(name))
     }
@@ -451,8 +453,8 @@ impl Client {
         service_id: &str,
     ) -> Result<OrderAck, Error> {
         const NAME: &str = "POST /v3/payscore/serviceorder/{out_order_no}/pay";
-        check_required("appid", appid, 32).map_err(context(NAME))?;
-        check_required("service_id", service_id, 32).map_err(context(NAME))?;
+        validate::required("appid", appid, 32).map_err(context(NAME))?;
+        validate::required("service_id", service_id, 32).map_err(context(NAME))?;
         // appid, out_order_no and service_id are always returned; mchid is not marked so.
         let ids = OrderEchoes::Order {
             appid,
@@ -536,9 +538,9 @@ impl Client {
         service_id: &str,
     ) -> Result<Authorization, Error> {
         const NAME: &str = "GET /v3/payscore/permissions/authorization-code/{authorization_code}";
-        check_required("authorization_code", authorization_code, 64)
+        validate::required("authorization_code", authorization_code, 64)
             .and_then(|()| check_segment("authorization_code", authorization_code))
-            .and_then(|()| check_required("service_id", service_id, 32))
+            .and_then(|()| validate::required("service_id", service_id, 32))
             .map_err(context(NAME))?;
         let path = format!(
             "/v3/payscore/permissions/authorization-code/{}?service_id={}",
@@ -563,11 +565,11 @@ impl Client {
     ) -> Result<(), Error> {
         const NAME: &str =
             "POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate";
-        check_required("authorization_code", authorization_code, 64)
+        validate::required("authorization_code", authorization_code, 64)
             .and_then(|()| check_segment("authorization_code", authorization_code))
-            .and_then(|()| check_required("service_id", service_id, 32))
+            .and_then(|()| validate::required("service_id", service_id, 32))
             .map_err(context(NAME))?;
-        check_required("reason", reason, 50).map_err(context(NAME))?;
+        validate::required("reason", reason, 50).map_err(context(NAME))?;
         #[derive(Serialize)]
         struct Body<'a> {
             service_id: &'a str,
@@ -594,10 +596,10 @@ impl Client {
         appid: &str,
     ) -> Result<Authorization, Error> {
         const NAME: &str = "GET /v3/payscore/permissions/openid/{openid}";
-        check_required("openid", openid, 128)
+        validate::required("openid", openid, 128)
             .and_then(|()| check_segment("openid", openid))
-            .and_then(|()| check_required("service_id", service_id, 32))
-            .and_then(|()| check_required("appid", appid, 32))
+            .and_then(|()| validate::required("service_id", service_id, 32))
+            .and_then(|()| validate::required("appid", appid, 32))
             .map_err(context(NAME))?;
         let path = format!(
             "/v3/payscore/permissions/openid/{}?service_id={}&appid={}",
@@ -625,12 +627,12 @@ impl Client {
         reason: &str,
     ) -> Result<(), Error> {
         const NAME: &str = "POST /v3/payscore/permissions/openid/{openid}/terminate";
-        check_required("openid", openid, 128)
+        validate::required("openid", openid, 128)
             .and_then(|()| check_segment("openid", openid))
-            .and_then(|()| check_required("service_id", service_id, 32))
-            .and_then(|()| check_required("appid", appid, 32))
+            .and_then(|()| validate::required("service_id", service_id, 32))
+            .and_then(|()| validate::required("appid", appid, 32))
             .map_err(context(NAME))?;
-        check_required("reason", reason, 50).map_err(context(NAME))?;
+        validate::required("reason", reason, 50).map_err(context(NAME))?;
         #[derive(Serialize)]
         struct Body<'a> {
             service_id: &'a str,
@@ -660,8 +662,8 @@ impl Client {
         request: &AssessUserRiskLevel,
     ) -> Result<Authorization, Error> {
         const NAME: &str = "POST /v3/payscore/permissions/assess-user-risk-level";
-        check_required("service_id", &request.service_id, 32).map_err(context(NAME))?;
-        check_required("appid", &request.appid, 32).map_err(context(NAME))?;
+        validate::required("service_id", &request.service_id, 32).map_err(context(NAME))?;
+        validate::required("appid", &request.appid, 32).map_err(context(NAME))?;
         if request.authorization_code.is_none() && request.openid.is_none() {
             return Err(context(NAME)(Error::invalid_request(
                 "openid",
@@ -744,7 +746,7 @@ impl Client {
                 "must be yyyy-MM-dd",
             )));
         }
-        check_required("service_id", service_id, 32).map_err(context(NAME))?;
+        validate::required("service_id", service_id, 32).map_err(context(NAME))?;
         let mut path = format!(
             "/v3/payscore/merchant-bill?bill_date={}&service_id={}&encryption_algorithm=AEAD_AES_256_GCM",
             encode(bill_date),

@@ -3,6 +3,7 @@
 //! never part of a body.
 
 use serde::{Deserialize, Serialize};
+use tixpay_core::validate;
 use tixpay_core::{Error, Fen};
 
 macro_rules! string_enum {
@@ -420,12 +421,12 @@ impl TimeRange {
                 "ends before it starts",
             ));
         }
-        check_len(
+        validate::optional(
             "time_range.start_time_remark",
             self.start_time_remark.as_deref(),
             20,
         )?;
-        check_len(
+        validate::optional(
             "time_range.end_time_remark",
             self.end_time_remark.as_deref(),
             50,
@@ -687,26 +688,6 @@ pub struct ServiceOrder {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-pub(crate) fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), Error> {
-    if let Some(v) = value {
-        let len = v.chars().count();
-        if len > max {
-            return Err(Error::invalid_request(
-                field,
-                format!("is {len} characters; the limit is {max}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn check_required(field: &str, value: &str, max: usize) -> Result<(), Error> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid_request(field, "is required"));
-    }
-    check_len(field, Some(value), max)
-}
-
 /// WeChat Pay's amounts are `int64` fen: nothing larger is ever sent.
 pub(crate) const MAX_AMOUNT: Fen = Fen::new(i64::MAX as u64);
 
@@ -726,8 +707,8 @@ pub(crate) fn check_payments(payments: &[PostPayment], require_amount: bool) -> 
         return Err(Error::invalid_request("post_payments", "at most 100 items"));
     }
     for p in payments {
-        check_required("post_payments.name", &p.name, 20)?;
-        check_len("post_payments.description", p.description.as_deref(), 30)?;
+        validate::required("post_payments.name", &p.name, 20)?;
+        validate::optional("post_payments.description", p.description.as_deref(), 30)?;
         if require_amount && p.amount.is_none() {
             return Err(Error::invalid_request(
                 "post_payments.amount",
@@ -749,8 +730,8 @@ pub(crate) fn check_discounts(
         return Err(Error::invalid_request("post_discounts", "at most 30 items"));
     }
     for d in discounts {
-        check_required("post_discounts.name", &d.name, 20)?;
-        check_len("post_discounts.description", d.description.as_deref(), 30)?;
+        validate::required("post_discounts.name", &d.name, 20)?;
+        validate::optional("post_discounts.description", d.description.as_deref(), 30)?;
         if require_amount && d.amount.is_none() {
             return Err(Error::invalid_request(
                 "post_discounts.amount",
@@ -800,7 +781,7 @@ pub(crate) fn check_total(
 }
 
 fn check_notify_url(url: &str) -> Result<(), Error> {
-    check_required("notify_url", url, 255)?;
+    validate::required("notify_url", url, 255)?;
     if !url.starts_with("https://") || url.contains('?') {
         return Err(Error::invalid_request(
             "notify_url",
@@ -943,10 +924,10 @@ impl CreateServiceOrder {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_required("out_order_no", &self.out_order_no, 32)?;
-        check_required("appid", &self.appid, 32)?;
-        check_required("service_id", &self.service_id, 32)?;
-        check_required("service_introduction", &self.service_introduction, 20)?;
+        validate::required("out_order_no", &self.out_order_no, 32)?;
+        validate::required("appid", &self.appid, 32)?;
+        validate::required("service_id", &self.service_id, 32)?;
+        validate::required("service_introduction", &self.service_introduction, 20)?;
         if self.time_range.start_time.is_none() {
             return Err(Error::invalid_request(
                 "time_range.start_time",
@@ -972,7 +953,7 @@ impl CreateServiceOrder {
                 ));
             }
         }
-        check_len(
+        validate::optional(
             "risk_fund.description",
             self.risk_fund.description.as_deref(),
             30,
@@ -984,7 +965,7 @@ impl CreateServiceOrder {
             ));
         }
         check_amount("risk_fund.amount", self.risk_fund.amount)?;
-        check_len("attach", self.attach.as_deref(), 256)?;
+        validate::optional("attach", self.attach.as_deref(), 256)?;
         check_notify_url(&self.notify_url)
     }
 }
@@ -1026,9 +1007,9 @@ impl CancelServiceOrder {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_required("appid", &self.appid, 32)?;
-        check_required("service_id", &self.service_id, 32)?;
-        check_required("reason", &self.reason, 30)
+        validate::required("appid", &self.appid, 32)?;
+        validate::required("service_id", &self.service_id, 32)?;
+        validate::required("reason", &self.reason, 30)
     }
 }
 
@@ -1108,9 +1089,9 @@ impl ModifyServiceOrder {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_required("appid", &self.appid, 32)?;
-        check_required("service_id", &self.service_id, 32)?;
-        check_required("reason", &self.reason, 50)?;
+        validate::required("appid", &self.appid, 32)?;
+        validate::required("service_id", &self.service_id, 32)?;
+        validate::required("reason", &self.reason, 50)?;
         if self.post_payments.is_empty() {
             return Err(Error::invalid_request("post_payments", "is required"));
         }
@@ -1231,8 +1212,8 @@ impl CompleteServiceOrder {
 
     /// Checks the documented rules without sending.
     pub fn validate(&self) -> Result<(), Error> {
-        check_required("appid", &self.appid, 32)?;
-        check_required("service_id", &self.service_id, 32)?;
+        validate::required("appid", &self.appid, 32)?;
+        validate::required("service_id", &self.service_id, 32)?;
         if self.post_payments.is_empty() {
             return Err(Error::invalid_request("post_payments", "is required"));
         }
@@ -1331,8 +1312,8 @@ impl SyncServiceOrder {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_required("appid", &self.appid, 32)?;
-        check_required("service_id", &self.service_id, 32)?;
+        validate::required("appid", &self.appid, 32)?;
+        validate::required("service_id", &self.service_id, 32)?;
         if self.detail.paid_time.len() != 14
             || crate::types::TimePoint::parse(&self.detail.paid_time).is_err()
         {
@@ -1497,10 +1478,10 @@ impl DirectComplete {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_required("out_order_no", &self.out_order_no, 32)?;
-        check_required("appid", &self.appid, 32)?;
-        check_required("service_id", &self.service_id, 32)?;
-        check_len(
+        validate::required("out_order_no", &self.out_order_no, 32)?;
+        validate::required("appid", &self.appid, 32)?;
+        validate::required("service_id", &self.service_id, 32)?;
+        validate::optional(
             "service_introduction",
             self.service_introduction.as_deref(),
             20,
@@ -1565,9 +1546,9 @@ impl PermissionsRequest {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_required("service_id", &self.service_id, 32)?;
-        check_required("appid", &self.appid, 32)?;
-        check_required("authorization_code", &self.authorization_code, 64)?;
+        validate::required("service_id", &self.service_id, 32)?;
+        validate::required("appid", &self.appid, 32)?;
+        validate::required("authorization_code", &self.authorization_code, 64)?;
         if let Some(url) = &self.notify_url {
             check_notify_url(url)?;
         }
@@ -1752,7 +1733,7 @@ impl PaymentMessage {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_required("service_id", &self.service_id, 32)?;
+        validate::required("service_id", &self.service_id, 32)?;
         if self.post_payments.is_empty() {
             return Err(Error::invalid_request("post_payments", "is required"));
         }
@@ -2177,8 +2158,8 @@ mod tests {
 
     #[test]
     fn lengths_count_characters() {
-        assert!(check_required("reason", &"投".repeat(30), 30).is_ok());
-        assert!(check_required("reason", &"投".repeat(31), 30).is_err());
-        assert!(check_required("reason", " ", 30).is_err());
+        assert!(validate::required("reason", &"投".repeat(30), 30).is_ok());
+        assert!(validate::required("reason", &"投".repeat(31), 30).is_err());
+        assert!(validate::required("reason", " ", 30).is_err());
     }
 }
