@@ -108,7 +108,16 @@ pub enum OrderStatus {
     Refunded,
     /// 12 退款失败.
     RefundFailed,
-    /// Another value, kept as sent (30–33 appear in POS notifications).
+    /// 30 刷卡支付成功: a card payment succeeded. Sent only in the agent/POS card
+    /// notifications (扫码支付成功通知 / 扫码退款通知), never by the gateway's services.
+    CardPaid,
+    /// 31 撤销成功: a card payment was voided. Agent/POS notifications only.
+    CardVoided,
+    /// 32 退货成功: a card payment was returned (refunded). Agent/POS notifications only.
+    CardReturned,
+    /// 33 冲正成功: a card transaction was reversed. Agent/POS notifications only.
+    CardReversed,
+    /// Another value, kept as sent.
     Unknown(String),
 }
 
@@ -123,6 +132,10 @@ impl OrderStatus {
             "10" => Self::Refunding,
             "11" => Self::Refunded,
             "12" => Self::RefundFailed,
+            "30" => Self::CardPaid,
+            "31" => Self::CardVoided,
+            "32" => Self::CardReturned,
+            "33" => Self::CardReversed,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -137,12 +150,17 @@ impl OrderStatus {
             Self::Refunding => "10",
             Self::Refunded => "11",
             Self::RefundFailed => "12",
+            Self::CardPaid => "30",
+            Self::CardVoided => "31",
+            Self::CardReturned => "32",
+            Self::CardReversed => "33",
             Self::Unknown(s) => s,
         }
     }
 
     /// Whether the status will not change by itself (paid, closed, failed, refunded,
-    /// refund failed).
+    /// refund failed). The agent/POS card statuses (30–33) and unknown values are not
+    /// counted: no document says whether they can still change.
     pub fn is_final(&self) -> bool {
         matches!(
             self,
@@ -912,13 +930,55 @@ mod tests {
 
     #[test]
     fn statuses() {
-        for s in ["0", "2", "6", "8", "10", "11", "12"] {
-            assert_eq!(OrderStatus::parse(s).as_str(), s);
-            assert!(!matches!(OrderStatus::parse(s), OrderStatus::Unknown(_)));
+        let known = [
+            ("0", OrderStatus::Paying),
+            ("2", OrderStatus::Paid),
+            ("6", OrderStatus::Closed),
+            ("8", OrderStatus::PayFailed),
+            ("10", OrderStatus::Refunding),
+            ("11", OrderStatus::Refunded),
+            ("12", OrderStatus::RefundFailed),
+            ("30", OrderStatus::CardPaid),
+            ("31", OrderStatus::CardVoided),
+            ("32", OrderStatus::CardReturned),
+            ("33", OrderStatus::CardReversed),
+        ];
+        for (wire, status) in known {
+            assert_eq!(OrderStatus::parse(wire), status);
+            assert_eq!(status.as_str(), wire);
+            assert_eq!(status.to_string(), wire);
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{wire}\""));
+            assert_eq!(serde_json::from_str::<OrderStatus>(&json).unwrap(), status);
         }
-        assert_eq!(OrderStatus::parse("31"), OrderStatus::Unknown("31".into()));
-        assert!(OrderStatus::Paid.is_final());
-        assert!(!OrderStatus::Refunding.is_final());
+        for other in ["1", "13", "29", "34", "030", ""] {
+            assert_eq!(
+                OrderStatus::parse(other),
+                OrderStatus::Unknown(other.into())
+            );
+            assert_eq!(OrderStatus::parse(other).as_str(), other);
+        }
+        for status in [
+            OrderStatus::Paid,
+            OrderStatus::Closed,
+            OrderStatus::PayFailed,
+            OrderStatus::Refunded,
+            OrderStatus::RefundFailed,
+        ] {
+            assert!(status.is_final(), "{status:?}");
+        }
+        // The card statuses are not counted as final: no document says whether they change.
+        for status in [
+            OrderStatus::Paying,
+            OrderStatus::Refunding,
+            OrderStatus::CardPaid,
+            OrderStatus::CardVoided,
+            OrderStatus::CardReturned,
+            OrderStatus::CardReversed,
+            OrderStatus::Unknown("99".into()),
+        ] {
+            assert!(!status.is_final(), "{status:?}");
+        }
         assert_eq!(PayWay::parse("DCPAY"), PayWay::Unknown("DCPAY".into()));
     }
 

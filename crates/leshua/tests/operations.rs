@@ -1334,3 +1334,64 @@ async fn refund_extra_fields_that_are_not_allowed_are_refused_before_sending() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// Statuses 30–33 (agent/POS card notifications).
+
+#[tokio::test]
+async fn card_statuses_are_typed_and_signed() {
+    let form = [
+        ("service", "query_status"),
+        ("merchant_id", "0000000018"),
+        ("third_order_id", "T1"),
+        ("nonce_str", NONCE),
+    ];
+    let body = format!(
+        "service=query_status&merchant_id=0000000018&third_order_id=T1&nonce_str={NONCE}&sign={}",
+        request_sign(&form)
+    );
+    for (wire, status) in [
+        ("30", OrderStatus::CardPaid),
+        ("31", OrderStatus::CardVoided),
+        ("32", OrderStatus::CardReturned),
+        ("33", OrderStatus::CardReversed),
+    ] {
+        let server = mock_server().await;
+        expect(
+            &server,
+            body.clone(),
+            signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", wire)])),
+        )
+        .await;
+        let reply = client(&server)
+            .query_order(&OrderRef::ThirdOrderId("T1".into()))
+            .await
+            .unwrap();
+        assert_eq!(reply.status, Some(status.clone()));
+        assert_eq!(reply.status.as_ref().map(OrderStatus::as_str), Some(wire));
+        assert!(!status.is_final());
+    }
+    // The status is signed: rewriting 32 (退货成功) as 30 (刷卡支付成功) is caught.
+    let server = mock_server().await;
+    let tampered = signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", "32")]))
+        .replace("<![CDATA[32]]>", "<![CDATA[30]]>");
+    expect(&server, body.clone(), tampered).await;
+    let err = client(&server)
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    // A value beyond the table is still kept as sent.
+    let server = mock_server().await;
+    expect(
+        &server,
+        body,
+        signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", "34")])),
+    )
+    .await;
+    let reply = client(&server)
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Unknown("34".into())));
+}
