@@ -243,7 +243,8 @@ pub(crate) fn check_len(name: &str, value: &str, max: usize) -> Result<(), Error
     Ok(())
 }
 
-fn check_id(name: &str, value: &str, max: usize) -> Result<(), Error> {
+/// A required value: not blank, at most `max` characters.
+pub(crate) fn check_id(name: &str, value: &str, max: usize) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_request(name, "is required"));
     }
@@ -1059,5 +1060,16 @@ mod tests {
                 .validate()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn required_ids_are_checked() {
+        assert!(check_id("merchant_id", "0123456789", 10).is_ok());
+        assert!(check_id("merchant_id", "1", 10).is_ok());
+        for bad in ["", "  ", "01234567890"] {
+            assert!(check_id("merchant_id", bad, 10).is_err(), "{bad:?}");
+        }
+        // Characters, not bytes.
+        assert!(check_id("merchant_id", "商户号商户号商户号商", 10).is_ok());
     }
 }

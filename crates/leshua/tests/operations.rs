@@ -1395,3 +1395,129 @@ async fn card_statuses_are_typed_and_signed() {
         .unwrap();
     assert_eq!(reply.status, Some(OrderStatus::Unknown("34".into())));
 }
+
+// ---------------------------------------------------------------------------------------
+// merchant_id: at most 10 characters, not blank.
+
+fn client_for_merchant(server: &MockServer, merchant_id: &str) -> Client {
+    let http = fixed_clock_client(1_700_000_000, &InstantSleep::default()).unwrap();
+    let config = Config::new(
+        merchant_id,
+        Secret::new(KEY),
+        Secret::new("NOTIFY_KEY_NOT_REAL"),
+    )
+    .base_url(server.uri())
+    .nonce_source(Arc::new(FixedNonce::new(NONCE)));
+    Client::with_http_client(config, http)
+}
+
+#[tokio::test]
+async fn a_merchant_id_of_ten_characters_is_sent() {
+    let server = mock_server().await;
+    // The manual's sample merchant: 10 digits.
+    expect(
+        &server,
+        format!("service=query_status&merchant_id=9605008025&third_order_id=T1&nonce_str={NONCE}&sign=E8FB8558BA626EF96C9D07E089B8B95A"),
+        signed_reply(&[
+            ("resp_code", "0"),
+            ("result_code", "0"),
+            ("merchant_id", "9605008025"),
+            ("third_order_id", "T1"),
+            ("status", "2"),
+        ]),
+    )
+    .await;
+    let reply = client_for_merchant(&server, "9605008025")
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Paid));
+
+    // LeShua's own refusal of a merchant id it does not know is an answer, after sending.
+    let server = mock_server().await;
+    let one = [
+        ("service", "query_status"),
+        ("merchant_id", "1"),
+        ("third_order_id", "T1"),
+        ("nonce_str", NONCE),
+    ];
+    let refusal = signed_reply(&[
+        ("resp_code", "0"),
+        ("result_code", "1"),
+        ("merchant_id", "1"),
+        ("third_order_id", "T1"),
+        ("error_code", "-20002"),
+        ("error_msg", "无效的乐刷商户号"),
+    ]);
+    expect(
+        &server,
+        format!(
+            "service=query_status&merchant_id=1&third_order_id=T1&nonce_str={NONCE}&sign={}",
+            request_sign(&one)
+        ),
+        refusal,
+    )
+    .await;
+    let err = client_for_merchant(&server, "1")
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        ErrorCode::from_error(&err),
+        Some(ErrorCode::InvalidMerchant)
+    );
+    assert!(err.may_have_been_sent());
+}
+
+#[tokio::test]
+async fn a_blank_or_long_merchant_id_is_refused_before_any_operation_is_sent() {
+    let server = mock_server().await;
+    for merchant_id in ["", "   ", "01234567890", "商户号商户号商户号商户"] {
+        let c = client_for_merchant(&server, merchant_id);
+        let order = OrderRef::ThirdOrderId("T1".into());
+        let refund = Refund::new(order.clone(), "R1", Fen::new(1));
+        let results = [
+            (
+                "get_tdcode",
+                c.unified_order(&UnifiedOrder::new(
+                    PayWay::Wechat,
+                    "T1",
+                    Fen::new(1),
+                    PayMode::Native,
+                ))
+                .await
+                .map(drop),
+            ),
+            (
+                "upload_authcode",
+                c.barcode_pay(&BarcodePay::new("1345", "T1", Fen::new(1)))
+                    .await
+                    .map(drop),
+            ),
+            ("query_status", c.query_order(&order).await.map(drop)),
+            ("close_order", c.close_order(&order).await.map(drop)),
+            ("unified_refund", c.refund(&refund).await.map(drop)),
+            (
+                "unified_query_refund",
+                c.query_refund(&order, &RefundRef::MerchantRefundId("R1".into()))
+                    .await
+                    .map(drop),
+            ),
+            ("query_userid", c.query_user_id("UA1", None).await.map(drop)),
+            ("query_openid", c.query_openid("1345", None).await.map(drop)),
+        ];
+        for (service, result) in results {
+            let err = result.unwrap_err();
+            match err.kind() {
+                ErrorKind::InvalidRequest { field, .. } => {
+                    assert_eq!(field.as_deref(), Some("merchant_id"), "{service}: {err}");
+                }
+                other => panic!("{merchant_id:?} {service}: {other:?}"),
+            }
+            assert!(!err.may_have_been_sent(), "{service}");
+            assert_eq!(err.operation(), Some(service));
+            assert_eq!(err.provider(), Some("leshua"));
+        }
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
