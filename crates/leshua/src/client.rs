@@ -89,9 +89,10 @@ impl Client {
     }
 
     /// Signs and sends one service call; returns the verified reply's fields after the
-    /// protocol and business layers said yes. A configured `merchant_id` that is blank or
-    /// longer than 10 characters is refused here, before anything is sent. `echoes` names the ids the reply must carry
-    /// beyond `merchant_id` (see the README's table of what each reply is bound by).
+    /// protocol and business layers said yes. `echoes` names the ids the reply must carry
+    /// beyond `merchant_id` (see the README's table of what each reply is bound by). A
+    /// configured `merchant_id` that is blank or longer than 10 characters is refused here,
+    /// before anything is sent.
     async fn call(
         &self,
         service: &'static str,
