@@ -1010,6 +1010,8 @@ mod tests {
         assert!(refund.validate().is_ok());
         let bare = Refund::new(OrderRef::LeshuaOrderId("L1".into()), "R1", Fen::new(5));
         assert_eq!(bare.fields().len(), 3);
+        assert_eq!(bare.order.id(), "L1");
+        assert_eq!(refund.order.id(), "T1");
     }
 
     #[test]

@@ -1521,3 +1521,38 @@ async fn a_blank_or_long_merchant_id_is_refused_before_any_operation_is_sent() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_refund_query_with_an_invalid_refund_id_is_not_sent() {
+    let server = mock_server().await;
+    let c = client(&server);
+    let order = OrderRef::ThirdOrderId("T1".into());
+    for (refund, field) in [
+        (
+            RefundRef::MerchantRefundId("R_1".into()),
+            "merchant_refund_id",
+        ),
+        (
+            RefundRef::MerchantRefundId(" ".into()),
+            "merchant_refund_id",
+        ),
+        (
+            RefundRef::MerchantRefundId("R".repeat(65)),
+            "merchant_refund_id",
+        ),
+        (RefundRef::LeshuaRefundId(String::new()), "leshua_refund_id"),
+        (
+            RefundRef::LeshuaRefundId("9".repeat(33)),
+            "leshua_refund_id",
+        ),
+    ] {
+        let err = c.query_refund(&order, &refund).await.unwrap_err();
+        match err.kind() {
+            ErrorKind::InvalidRequest { field: f, .. } => assert_eq!(f.as_deref(), Some(field)),
+            other => panic!("{refund:?}: {other:?}"),
+        }
+        assert!(!err.may_have_been_sent());
+        assert_eq!(err.operation(), Some("unified_query_refund"));
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
