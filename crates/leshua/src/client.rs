@@ -9,10 +9,14 @@ use crate::auth::{ReplyCheck, request_sign};
 use crate::config::Config;
 use crate::types::{
     BarcodePay, Fields, OrderRef, OrderReply, Refund, RefundRef, RefundReply, UnifiedOrder,
+    check_id,
 };
 use crate::wire::form_body;
 
 const PROVIDER: &str = "leshua";
+
+/// `merchant_id` (商户号): "由乐刷分配", at most 10 characters.
+const MERCHANT_ID_MAX: usize = 10;
 
 /// A LeShua gateway client. Cheap to clone; share one per merchant.
 ///
@@ -86,7 +90,9 @@ impl Client {
 
     /// Signs and sends one service call; returns the verified reply's fields after the
     /// protocol and business layers said yes. `echoes` names the ids the reply must carry
-    /// beyond `merchant_id` (see the README's table of what each reply is bound by).
+    /// beyond `merchant_id` (see the README's table of what each reply is bound by). A
+    /// configured `merchant_id` that is blank or longer than 10 characters is refused here,
+    /// before anything is sent.
     async fn call(
         &self,
         service: &'static str,
@@ -96,6 +102,9 @@ impl Client {
     ) -> Result<Fields, Error> {
         let config = &self.inner.config;
         let context = |e: Error| e.with_provider(PROVIDER).with_operation(service);
+        // `Config::new` takes any text; the manual's limit is checked here, before anything
+        // is signed or sent.
+        check_id("merchant_id", &config.merchant_id, MERCHANT_ID_MAX).map_err(context)?;
         // The nonce is drawn once per call: a retry resends the same signed bytes.
         let nonce = config.nonce.nonce(32).map_err(context)?;
         let mut fields: Vec<(&str, &str)> =

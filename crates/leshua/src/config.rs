@@ -101,6 +101,11 @@ impl Config {
 
     /// The merchant id and the two keys LeShua issues: the trade key (signs requests,
     /// verifies replies) and the notify key (verifies notifications). Production host.
+    ///
+    /// The merchant id is not checked here: a blank one, or one longer than the 10
+    /// characters LeShua allows, makes every call fail with
+    /// [`ErrorKind::InvalidRequest`](tixpay_core::ErrorKind::InvalidRequest) naming
+    /// `merchant_id`, before anything is sent.
     pub fn new(merchant_id: impl Into<String>, trade_key: Secret, notify_key: Secret) -> Self {
         Self {
             merchant_id: merchant_id.into(),

@@ -5,7 +5,9 @@
 //! states (0 paying → 2 paid / 8 failed / 6 closed; refunds 10 → 11 or 12), enforces the
 //! rules (the order balance and partial refunds, a repeated `merchant_refund_id` → -5103,
 //! a repeated `third_order_id` → -20026, barcode orders closable only after 5 minutes, no
-//! refund of an unpaid order), signs its replies with the trade key, settles refunds in
+//! refund of an unpaid order), accepts `refund_type` and fields it does not know (signed
+//! like the others; unknown fields are ignored, as public clients' undocumented fields
+//! suggest the gateway does), signs its replies with the trade key, settles refunds in
 //! the background, and sends signed payment and refund notifications to `notify_url` until
 //! it reads `000000`. [`LeshuaSandbox::mark_paid`] and [`LeshuaSandbox::mark_failed`] stand
 //! in for the customer.

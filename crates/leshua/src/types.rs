@@ -108,7 +108,16 @@ pub enum OrderStatus {
     Refunded,
     /// 12 退款失败.
     RefundFailed,
-    /// Another value, kept as sent (30–33 appear in POS notifications).
+    /// 30 刷卡支付成功: a card payment succeeded. Sent only in the agent/POS card
+    /// notifications (扫码支付成功通知 / 扫码退款通知), never by the gateway's services.
+    CardPaid,
+    /// 31 撤销成功: a card payment was voided. Agent/POS notifications only.
+    CardVoided,
+    /// 32 退货成功: a card payment was returned (refunded). Agent/POS notifications only.
+    CardReturned,
+    /// 33 冲正成功: a card transaction was reversed. Agent/POS notifications only.
+    CardReversed,
+    /// Another value, kept as sent.
     Unknown(String),
 }
 
@@ -123,6 +132,10 @@ impl OrderStatus {
             "10" => Self::Refunding,
             "11" => Self::Refunded,
             "12" => Self::RefundFailed,
+            "30" => Self::CardPaid,
+            "31" => Self::CardVoided,
+            "32" => Self::CardReturned,
+            "33" => Self::CardReversed,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -137,12 +150,17 @@ impl OrderStatus {
             Self::Refunding => "10",
             Self::Refunded => "11",
             Self::RefundFailed => "12",
+            Self::CardPaid => "30",
+            Self::CardVoided => "31",
+            Self::CardReturned => "32",
+            Self::CardReversed => "33",
             Self::Unknown(s) => s,
         }
     }
 
     /// Whether the status will not change by itself (paid, closed, failed, refunded,
-    /// refund failed).
+    /// refund failed). The agent/POS card statuses (30–33) and unknown values are not
+    /// counted: no document says whether they can still change.
     pub fn is_final(&self) -> bool {
         matches!(
             self,
@@ -225,7 +243,8 @@ pub(crate) fn check_len(name: &str, value: &str, max: usize) -> Result<(), Error
     Ok(())
 }
 
-fn check_id(name: &str, value: &str, max: usize) -> Result<(), Error> {
+/// A required value: not blank, at most `max` characters.
+pub(crate) fn check_id(name: &str, value: &str, max: usize) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::invalid_request(name, "is required"));
     }
@@ -441,7 +460,7 @@ impl UnifiedOrder {
             PayMode::Native => {}
         }
         check_optional(&self.optional())?;
-        check_extra(&self.extra)
+        check_extra(&self.extra, &[])
     }
 }
 
@@ -465,9 +484,11 @@ fn check_optional(optional: &[Optional<'_>]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Extra fields: named like LeShua's own (letters, digits, `_`), not reserved, and each
-/// given once (a name that is blank or holds `=`, `&` or spaces would change what is signed).
-fn check_extra(extra: &[(String, String)]) -> Result<(), Error> {
+/// Extra fields: named like LeShua's own (letters, digits, `_`), not reserved, not one of
+/// `own` (the request's typed fields, which have their own constructor or setter and
+/// checks), and each given once (a name that is blank or holds `=`, `&` or spaces would
+/// change what is signed).
+fn check_extra(extra: &[(String, String)], own: &[&str]) -> Result<(), Error> {
     const RESERVED: &[&str] = &["service", "merchant_id", "nonce_str", "sign"];
     for (i, (name, _)) in extra.iter().enumerate() {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -480,6 +501,12 @@ fn check_extra(extra: &[(String, String)]) -> Result<(), Error> {
             return Err(Error::invalid_request(
                 name.as_str(),
                 "cannot be set as an extra field",
+            ));
+        }
+        if own.contains(&name.as_str()) {
+            return Err(Error::invalid_request(
+                name.as_str(),
+                "is a field of this request: set it with its constructor or setter",
             ));
         }
         if extra
@@ -594,7 +621,7 @@ impl BarcodePay {
         check_id("third_order_id", &self.third_order_id, 64)?;
         check_amount("amount", self.amount)?;
         check_optional(&self.optional())?;
-        check_extra(&self.extra)
+        check_extra(&self.extra, &[])
     }
 }
 
@@ -605,9 +632,17 @@ impl BarcodePay {
 /// use tixpay_leshua::{OrderRef, Refund};
 ///
 /// let refund = Refund::new(OrderRef::LeshuaOrderId("1812072242293655".into()), "R20240101001", Fen::new(100))
-///     .notify_url("https://example.com/leshua/refund_notify");
+///     .notify_url("https://example.com/leshua/refund_notify")
+///     .refund_type("1");
+/// assert!(refund.validate().is_ok());
 /// assert!(Refund::new(OrderRef::ThirdOrderId("T1".into()), "R_1", Fen::new(1)).validate().is_err());
+/// // An extra field may not stand in for one of the refund's own.
+/// assert!(refund.param("third_order_id", "T2").validate().is_err());
 /// ```
+///
+/// Every field, extra ones included, is signed with the others. The request is keyed by
+/// `merchant_refund_id`: its body is built once, so a resend repeats the same bytes, extra
+/// fields and their order included.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Refund {
@@ -619,9 +654,34 @@ pub struct Refund {
     pub refund_amount: Fen,
     /// `notify_url` for the refund result (≤ 128).
     pub notify_url: Option<String>,
+    /// `refund_type`, as given. Public clients send `refund_type=1`; the manual's table
+    /// does not list the field and no document says what its values mean, so it is kept as
+    /// raw text and not checked.
+    pub refund_type: Option<String>,
+    /// Fields the manual's table does not show, sent after the others in the order given
+    /// and signed with them.
+    pub extra: Vec<(String, String)>,
 }
 
 impl Refund {
+    /// The names of the refund's own fields: set by [`Refund::new`] and the setters, never
+    /// through [`Refund::param`].
+    const FIELDS: &'static [&'static str] = &[
+        "third_order_id",
+        "leshua_order_id",
+        "merchant_refund_id",
+        "refund_amount",
+        "notify_url",
+        "refund_type",
+    ];
+
+    fn optional(&self) -> [Optional<'_>; 2] {
+        [
+            ("notify_url", &self.notify_url, Some(128)),
+            ("refund_type", &self.refund_type, None),
+        ]
+    }
+
     /// A refund of `refund_amount` from `order`, identified by `merchant_refund_id`.
     pub fn new(order: OrderRef, merchant_refund_id: impl Into<String>, refund_amount: Fen) -> Self {
         Self {
@@ -629,13 +689,26 @@ impl Refund {
             merchant_refund_id: merchant_refund_id.into(),
             refund_amount,
             notify_url: None,
+            refund_type: None,
+            extra: Vec::new(),
         }
     }
 
-    /// Sets `notify_url`.
+    optional_setters!(
+        /// Sets `notify_url`.
+        notify_url,
+        /// Sets `refund_type` (sent by public clients as `1`; its meaning is not
+        /// documented, so the value is sent as given).
+        refund_type,
+    );
+
+    /// Adds a field the manual's table does not show (sent and signed as given). Its name
+    /// must be letters, digits and `_`, given once, and none of `service`, `merchant_id`,
+    /// `nonce_str`, `sign` or the refund's own fields (the order id of either kind
+    /// included); otherwise the refund is refused before anything is sent.
     #[must_use]
-    pub fn notify_url(mut self, url: impl Into<String>) -> Self {
-        self.notify_url = Some(url.into());
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra.push((name.into(), value.into()));
         self
     }
 
@@ -644,10 +717,8 @@ impl Refund {
         self.order.validate()?;
         check_refund_id(&self.merchant_refund_id)?;
         check_amount("refund_amount", self.refund_amount)?;
-        if let Some(url) = &self.notify_url {
-            check_len("notify_url", url, 128)?;
-        }
-        Ok(())
+        check_optional(&self.optional())?;
+        check_extra(&self.extra, Self::FIELDS)
     }
 
     pub(crate) fn fields(&self) -> Vec<(String, String)> {
@@ -660,9 +731,8 @@ impl Refund {
             ),
             ("refund_amount".to_owned(), self.refund_amount.to_string()),
         ];
-        if let Some(url) = &self.notify_url {
-            f.push(("notify_url".to_owned(), url.clone()));
-        }
+        push_optional(&mut f, &self.optional());
+        f.extend(self.extra.iter().cloned());
         f
     }
 }
@@ -754,6 +824,7 @@ impl RefundReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tixpay_core::ErrorKind;
 
     #[test]
     fn pay_modes_add_their_fields() {
@@ -860,13 +931,147 @@ mod tests {
 
     #[test]
     fn statuses() {
-        for s in ["0", "2", "6", "8", "10", "11", "12"] {
-            assert_eq!(OrderStatus::parse(s).as_str(), s);
-            assert!(!matches!(OrderStatus::parse(s), OrderStatus::Unknown(_)));
+        let known = [
+            ("0", OrderStatus::Paying),
+            ("2", OrderStatus::Paid),
+            ("6", OrderStatus::Closed),
+            ("8", OrderStatus::PayFailed),
+            ("10", OrderStatus::Refunding),
+            ("11", OrderStatus::Refunded),
+            ("12", OrderStatus::RefundFailed),
+            ("30", OrderStatus::CardPaid),
+            ("31", OrderStatus::CardVoided),
+            ("32", OrderStatus::CardReturned),
+            ("33", OrderStatus::CardReversed),
+        ];
+        for (wire, status) in known {
+            assert_eq!(OrderStatus::parse(wire), status);
+            assert_eq!(status.as_str(), wire);
+            assert_eq!(status.to_string(), wire);
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{wire}\""));
+            assert_eq!(serde_json::from_str::<OrderStatus>(&json).unwrap(), status);
         }
-        assert_eq!(OrderStatus::parse("31"), OrderStatus::Unknown("31".into()));
-        assert!(OrderStatus::Paid.is_final());
-        assert!(!OrderStatus::Refunding.is_final());
+        for other in ["1", "13", "29", "34", "030", ""] {
+            assert_eq!(
+                OrderStatus::parse(other),
+                OrderStatus::Unknown(other.into())
+            );
+            assert_eq!(OrderStatus::parse(other).as_str(), other);
+        }
+        for status in [
+            OrderStatus::Paid,
+            OrderStatus::Closed,
+            OrderStatus::PayFailed,
+            OrderStatus::Refunded,
+            OrderStatus::RefundFailed,
+        ] {
+            assert!(status.is_final(), "{status:?}");
+        }
+        // The card statuses are not counted as final: no document says whether they change.
+        for status in [
+            OrderStatus::Paying,
+            OrderStatus::Refunding,
+            OrderStatus::CardPaid,
+            OrderStatus::CardVoided,
+            OrderStatus::CardReturned,
+            OrderStatus::CardReversed,
+            OrderStatus::Unknown("99".into()),
+        ] {
+            assert!(!status.is_final(), "{status:?}");
+        }
         assert_eq!(PayWay::parse("DCPAY"), PayWay::Unknown("DCPAY".into()));
+    }
+
+    #[test]
+    fn refund_fields_in_order() {
+        let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(5))
+            .param("zz_custom", "z")
+            .refund_type("1")
+            .notify_url("https://n.example/r")
+            .param("a_custom", "a");
+        let owned = refund.fields();
+        let fields: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("third_order_id", "T1"),
+                ("merchant_refund_id", "R1"),
+                ("refund_amount", "5"),
+                ("notify_url", "https://n.example/r"),
+                ("refund_type", "1"),
+                ("zz_custom", "z"),
+                ("a_custom", "a"),
+            ]
+        );
+        assert!(refund.validate().is_ok());
+        let bare = Refund::new(OrderRef::LeshuaOrderId("L1".into()), "R1", Fen::new(5));
+        assert_eq!(bare.fields().len(), 3);
+        assert_eq!(bare.order.id(), "L1");
+        assert_eq!(refund.order.id(), "T1");
+    }
+
+    #[test]
+    fn refund_optional_and_extra_fields_are_checked() {
+        let base = || Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(5));
+        let field = |r: Refund| match r.validate().unwrap_err().kind() {
+            ErrorKind::InvalidRequest { field, .. } => field.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(base().notify_url("x".repeat(128)).validate().is_ok());
+        assert_eq!(
+            field(base().notify_url("x".repeat(129))).as_deref(),
+            Some("notify_url")
+        );
+        // No limit is documented for refund_type: any text goes as given.
+        assert!(base().refund_type("x".repeat(300)).validate().is_ok());
+        assert!(base().param("Custom_9", "v").validate().is_ok());
+        for name in [
+            "",
+            " ",
+            "a b",
+            "a=b",
+            "x&y",
+            "名",
+            "service",
+            "merchant_id",
+            "nonce_str",
+            "sign",
+            "third_order_id",
+            "leshua_order_id",
+            "merchant_refund_id",
+            "refund_amount",
+            "notify_url",
+            "refund_type",
+        ] {
+            let refused = base().param(name, "v");
+            assert_eq!(
+                field(refused).as_deref(),
+                (!name.is_empty()).then_some(name)
+            );
+        }
+        let twice = base().param("custom_x", "v").param("custom_x", "w");
+        assert_eq!(field(twice).as_deref(), Some("custom_x"));
+        // The other requests still accept their own optional names as extra fields.
+        assert!(
+            UnifiedOrder::new(PayWay::Wechat, "T", Fen::new(1), PayMode::Native)
+                .param("refund_type", "1")
+                .validate()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn required_ids_are_checked() {
+        assert!(check_id("merchant_id", "0123456789", 10).is_ok());
+        assert!(check_id("merchant_id", "1", 10).is_ok());
+        for bad in ["", "  ", "01234567890"] {
+            assert!(check_id("merchant_id", bad, 10).is_err(), "{bad:?}");
+        }
+        // Characters, not bytes.
+        assert!(check_id("merchant_id", "商户号商户号商户号商", 10).is_ok());
     }
 }

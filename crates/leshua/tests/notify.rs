@@ -104,6 +104,46 @@ fn refund_notification_verifies_and_parses() {
 }
 
 #[test]
+fn agent_pos_card_statuses_are_typed() {
+    // 30–33 occur only in the agent/POS card notifications (spec §3.8).
+    for (wire, status) in [
+        ("30", OrderStatus::CardPaid),
+        ("31", OrderStatus::CardVoided),
+        ("32", OrderStatus::CardReturned),
+        ("33", OrderStatus::CardReversed),
+    ] {
+        let fields: Vec<(&str, &str)> = PAYMENT
+            .iter()
+            .map(|&(k, v)| if k == "status" { (k, wire) } else { (k, v) })
+            .collect();
+        let body = notification(&fields);
+        let event = NotificationParser::new(&config())
+            .parse(&http::HeaderMap::new(), body.as_bytes())
+            .unwrap();
+        let Notification::Payment(p) = &event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(p.status, status);
+        assert_eq!(event.dedup_key(), format!("pay:0003495002500081:{wire}"));
+        // The typed status stores as its wire text.
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["Payment"]["status"], wire);
+        assert_eq!(serde_json::from_value::<Notification>(json).unwrap(), event);
+        // And it is signed: another card status in its place is refused.
+        let other = if wire == "30" { "31" } else { "30" };
+        let forged = body.replace(
+            &format!("<status><![CDATA[{wire}]]></status>"),
+            &format!("<status><![CDATA[{other}]]></status>"),
+        );
+        assert_ne!(forged, body);
+        let err = NotificationParser::new(&config())
+            .parse(&http::HeaderMap::new(), forged.as_bytes())
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    }
+}
+
+#[test]
 fn a_refund_notification_with_only_one_refund_id_is_still_a_refund() {
     for keep in ["merchant_refund_id", "leshua_refund_id"] {
         let fields: Vec<(&str, &str)> = REFUND

@@ -1159,3 +1159,400 @@ async fn a_failing_nonce_source_stops_the_call_before_sending() {
     assert!(!err.may_have_been_sent());
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// unified_refund: refund_type and extra fields.
+
+/// The refund of vector L1 with `refund_type` and two extra fields.
+fn refund_with_extras() -> Refund {
+    Refund::new(
+        OrderRef::LeshuaOrderId("1812072242293655".into()),
+        "R20240101001",
+        Fen::new(100),
+    )
+    .notify_url("https://example.com/leshua/refund_notify")
+    .refund_type("1")
+    .param("zz_note", "门票 x2")
+    .param("agent_no", "A1")
+}
+
+/// Its bytes on the wire: the documented fields, `refund_type`, the extra fields in the
+/// order given, then `nonce_str` and `sign`.
+const REFUND_WITH_EXTRAS_BODY: &str = "service=unified_refund&merchant_id=0000000018&leshua_order_id=1812072242293655&merchant_refund_id=R20240101001&refund_amount=100&notify_url=https%3A%2F%2Fexample.com%2Fleshua%2Frefund_notify&refund_type=1&zz_note=%E9%97%A8%E7%A5%A8%20x2&agent_no=A1&nonce_str=a1b2c3d4e5f6&sign=D69CBF69D462CFA397C888CDD9320974";
+
+#[tokio::test]
+async fn refund_type_and_extra_fields_are_sent_and_signed() {
+    // What is signed: every field sorted by name, the new ones among them (agent_no first,
+    // refund_type between refund_amount and service, zz_note last), values raw.
+    let signed = "agent_no=A1&leshua_order_id=1812072242293655&merchant_id=0000000018&merchant_refund_id=R20240101001&nonce_str=a1b2c3d4e5f6&notify_url=https://example.com/leshua/refund_notify&refund_amount=100&refund_type=1&service=unified_refund&zz_note=门票 x2&key=TEST_TRADE_KEY_NOT_REAL";
+    assert_eq!(
+        md5_hex_upper(signed.as_bytes()),
+        "D69CBF69D462CFA397C888CDD9320974"
+    );
+    assert!(REFUND_WITH_EXTRAS_BODY.ends_with("&sign=D69CBF69D462CFA397C888CDD9320974"));
+
+    let server = mock_server().await;
+    expect(
+        &server,
+        REFUND_WITH_EXTRAS_BODY.into(),
+        signed_reply(&ok_envelope(&[
+            ("third_order_id", "T1"),
+            ("leshua_order_id", "1812072242293655"),
+            ("status", "10"),
+            ("refund_amount", "100"),
+            ("merchant_refund_id", "R20240101001"),
+            ("leshua_refund_id", "LR1"),
+            ("total_amount", "300"),
+            ("order_balance", "200"),
+        ])),
+    )
+    .await;
+    let reply = client(&server).refund(&refund_with_extras()).await.unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Refunding));
+    assert_eq!(reply.merchant_refund_id.as_deref(), Some("R20240101001"));
+    assert_eq!(reply.order_balance, Some(Fen::new(200)));
+
+    // A refusal of the same request is decoded and, signed and bound, is an answer.
+    let server = mock_server().await;
+    expect(
+        &server,
+        REFUND_WITH_EXTRAS_BODY.into(),
+        business_error_echoing(
+            "-20019",
+            "订单状态不允许退款",
+            &[
+                ("leshua_order_id", "1812072242293655"),
+                ("merchant_refund_id", "R20240101001"),
+            ],
+        ),
+    )
+    .await;
+    let err = client(&server)
+        .refund(&refund_with_extras())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        ErrorCode::from_error(&err),
+        Some(ErrorCode::RefundNotAllowed)
+    );
+    assert_eq!(err.as_api().unwrap().layer, Some(ErrorLayer::Business));
+    assert!(err.may_have_been_sent());
+    assert!(!err.is_outcome_unknown(), "{err}");
+
+    // A reply whose signature does not cover what it says is not believed.
+    let server = mock_server().await;
+    let forged = signed_reply(&ok_envelope(&[
+        ("leshua_order_id", "1812072242293655"),
+        ("merchant_refund_id", "R20240101001"),
+        ("status", "10"),
+        ("refund_amount", "100"),
+    ]))
+    .replace("<![CDATA[100]]>", "<![CDATA[1]]>");
+    expect(&server, REFUND_WITH_EXTRAS_BODY.into(), forged).await;
+    let err = client(&server)
+        .refund(&refund_with_extras())
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    assert!(err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn a_resent_refund_repeats_its_extra_fields_byte_for_byte() {
+    let server = mock_server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>"))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string(REFUND_WITH_EXTRAS_BODY))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(signed_reply(&ok_envelope(&[
+                ("leshua_order_id", "1812072242293655"),
+                ("merchant_refund_id", "R20240101001"),
+                ("status", "10"),
+            ]))),
+        )
+        .mount(&server)
+        .await;
+    let http = fixed_clock_client(1_700_000_000, &InstantSleep::default()).unwrap();
+    let reply = Client::with_http_client(config(&server), http)
+        .refund(&refund_with_extras())
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Refunding));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 3);
+    for r in &received {
+        assert_eq!(r.body, REFUND_WITH_EXTRAS_BODY.as_bytes());
+    }
+}
+
+#[tokio::test]
+async fn refund_extra_fields_that_are_not_allowed_are_refused_before_sending() {
+    let server = mock_server().await;
+    let c = client(&server);
+    let base = || Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
+    let mut cases: Vec<(Refund, Option<&str>)> = [
+        " ",
+        "a b",
+        "a=b",
+        "x&y",
+        "service",
+        "merchant_id",
+        "nonce_str",
+        "sign",
+        // The refund's own fields: an extra leshua_order_id would take precedence over the
+        // third_order_id this refund names ("优先使用leshua_order_id").
+        "leshua_order_id",
+        "third_order_id",
+        "merchant_refund_id",
+        "refund_amount",
+        "notify_url",
+        "refund_type",
+    ]
+    .into_iter()
+    .map(|name| (base().param(name, "v"), Some(name)))
+    .collect();
+    cases.push((base().param("", "v"), None));
+    cases.push((
+        base().param("custom_x", "1").param("custom_x", "2"),
+        Some("custom_x"),
+    ));
+    cases.push((base().notify_url("x".repeat(129)), Some("notify_url")));
+    for (refund, name) in cases {
+        let err = c.refund(&refund).await.unwrap_err();
+        match err.kind() {
+            ErrorKind::InvalidRequest { field, .. } => {
+                assert_eq!(field.as_deref(), name, "{err}");
+            }
+            other => panic!("{name:?}: {other:?}"),
+        }
+        assert!(!err.may_have_been_sent(), "{name:?}");
+        assert_eq!(err.operation(), Some("unified_refund"));
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Statuses 30–33 (agent/POS card notifications).
+
+#[tokio::test]
+async fn card_statuses_are_typed_and_signed() {
+    let form = [
+        ("service", "query_status"),
+        ("merchant_id", "0000000018"),
+        ("third_order_id", "T1"),
+        ("nonce_str", NONCE),
+    ];
+    let body = format!(
+        "service=query_status&merchant_id=0000000018&third_order_id=T1&nonce_str={NONCE}&sign={}",
+        request_sign(&form)
+    );
+    for (wire, status) in [
+        ("30", OrderStatus::CardPaid),
+        ("31", OrderStatus::CardVoided),
+        ("32", OrderStatus::CardReturned),
+        ("33", OrderStatus::CardReversed),
+    ] {
+        let server = mock_server().await;
+        expect(
+            &server,
+            body.clone(),
+            signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", wire)])),
+        )
+        .await;
+        let reply = client(&server)
+            .query_order(&OrderRef::ThirdOrderId("T1".into()))
+            .await
+            .unwrap();
+        assert_eq!(reply.status, Some(status.clone()));
+        assert_eq!(reply.status.as_ref().map(OrderStatus::as_str), Some(wire));
+        assert!(!status.is_final());
+    }
+    // The status is signed: rewriting 32 (退货成功) as 30 (刷卡支付成功) is caught.
+    let server = mock_server().await;
+    let tampered = signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", "32")]))
+        .replace("<![CDATA[32]]>", "<![CDATA[30]]>");
+    expect(&server, body.clone(), tampered).await;
+    let err = client(&server)
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Signature { .. }), "{err:?}");
+    // A value beyond the table is still kept as sent.
+    let server = mock_server().await;
+    expect(
+        &server,
+        body,
+        signed_reply(&ok_envelope(&[("third_order_id", "T1"), ("status", "34")])),
+    )
+    .await;
+    let reply = client(&server)
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Unknown("34".into())));
+}
+
+// ---------------------------------------------------------------------------------------
+// merchant_id: at most 10 characters, not blank.
+
+fn client_for_merchant(server: &MockServer, merchant_id: &str) -> Client {
+    let http = fixed_clock_client(1_700_000_000, &InstantSleep::default()).unwrap();
+    let config = Config::new(
+        merchant_id,
+        Secret::new(KEY),
+        Secret::new("NOTIFY_KEY_NOT_REAL"),
+    )
+    .base_url(server.uri())
+    .nonce_source(Arc::new(FixedNonce::new(NONCE)));
+    Client::with_http_client(config, http)
+}
+
+#[tokio::test]
+async fn a_merchant_id_of_ten_characters_is_sent() {
+    let server = mock_server().await;
+    // The manual's sample merchant: 10 digits.
+    expect(
+        &server,
+        format!("service=query_status&merchant_id=9605008025&third_order_id=T1&nonce_str={NONCE}&sign=E8FB8558BA626EF96C9D07E089B8B95A"),
+        signed_reply(&[
+            ("resp_code", "0"),
+            ("result_code", "0"),
+            ("merchant_id", "9605008025"),
+            ("third_order_id", "T1"),
+            ("status", "2"),
+        ]),
+    )
+    .await;
+    let reply = client_for_merchant(&server, "9605008025")
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Paid));
+
+    // LeShua's own refusal of a merchant id it does not know is an answer, after sending.
+    let server = mock_server().await;
+    let one = [
+        ("service", "query_status"),
+        ("merchant_id", "1"),
+        ("third_order_id", "T1"),
+        ("nonce_str", NONCE),
+    ];
+    let refusal = signed_reply(&[
+        ("resp_code", "0"),
+        ("result_code", "1"),
+        ("merchant_id", "1"),
+        ("third_order_id", "T1"),
+        ("error_code", "-20002"),
+        ("error_msg", "无效的乐刷商户号"),
+    ]);
+    expect(
+        &server,
+        format!(
+            "service=query_status&merchant_id=1&third_order_id=T1&nonce_str={NONCE}&sign={}",
+            request_sign(&one)
+        ),
+        refusal,
+    )
+    .await;
+    let err = client_for_merchant(&server, "1")
+        .query_order(&OrderRef::ThirdOrderId("T1".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        ErrorCode::from_error(&err),
+        Some(ErrorCode::InvalidMerchant)
+    );
+    assert!(err.may_have_been_sent());
+}
+
+#[tokio::test]
+async fn a_blank_or_long_merchant_id_is_refused_before_any_operation_is_sent() {
+    let server = mock_server().await;
+    for merchant_id in ["", "   ", "01234567890", "商户号商户号商户号商户"] {
+        let c = client_for_merchant(&server, merchant_id);
+        let order = OrderRef::ThirdOrderId("T1".into());
+        let refund = Refund::new(order.clone(), "R1", Fen::new(1));
+        let results = [
+            (
+                "get_tdcode",
+                c.unified_order(&UnifiedOrder::new(
+                    PayWay::Wechat,
+                    "T1",
+                    Fen::new(1),
+                    PayMode::Native,
+                ))
+                .await
+                .map(drop),
+            ),
+            (
+                "upload_authcode",
+                c.barcode_pay(&BarcodePay::new("1345", "T1", Fen::new(1)))
+                    .await
+                    .map(drop),
+            ),
+            ("query_status", c.query_order(&order).await.map(drop)),
+            ("close_order", c.close_order(&order).await.map(drop)),
+            ("unified_refund", c.refund(&refund).await.map(drop)),
+            (
+                "unified_query_refund",
+                c.query_refund(&order, &RefundRef::MerchantRefundId("R1".into()))
+                    .await
+                    .map(drop),
+            ),
+            ("query_userid", c.query_user_id("UA1", None).await.map(drop)),
+            ("query_openid", c.query_openid("1345", None).await.map(drop)),
+        ];
+        for (service, result) in results {
+            let err = result.unwrap_err();
+            match err.kind() {
+                ErrorKind::InvalidRequest { field, .. } => {
+                    assert_eq!(field.as_deref(), Some("merchant_id"), "{service}: {err}");
+                }
+                other => panic!("{merchant_id:?} {service}: {other:?}"),
+            }
+            assert!(!err.may_have_been_sent(), "{service}");
+            assert_eq!(err.operation(), Some(service));
+            assert_eq!(err.provider(), Some("leshua"));
+        }
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_refund_query_with_an_invalid_refund_id_is_not_sent() {
+    let server = mock_server().await;
+    let c = client(&server);
+    let order = OrderRef::ThirdOrderId("T1".into());
+    for (refund, field) in [
+        (
+            RefundRef::MerchantRefundId("R_1".into()),
+            "merchant_refund_id",
+        ),
+        (
+            RefundRef::MerchantRefundId(" ".into()),
+            "merchant_refund_id",
+        ),
+        (
+            RefundRef::MerchantRefundId("R".repeat(65)),
+            "merchant_refund_id",
+        ),
+        (RefundRef::LeshuaRefundId(String::new()), "leshua_refund_id"),
+        (
+            RefundRef::LeshuaRefundId("9".repeat(33)),
+            "leshua_refund_id",
+        ),
+    ] {
+        let err = c.query_refund(&order, &refund).await.unwrap_err();
+        match err.kind() {
+            ErrorKind::InvalidRequest { field: f, .. } => assert_eq!(f.as_deref(), Some(field)),
+            other => panic!("{refund:?}: {other:?}"),
+        }
+        assert!(!err.may_have_been_sent());
+        assert_eq!(err.operation(), Some("unified_query_refund"));
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

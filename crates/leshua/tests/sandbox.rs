@@ -252,3 +252,68 @@ async fn notifications_retry_until_000000() {
     assert_eq!(reports[0].attempts.len(), 3);
     assert!(reports[0].delivered);
 }
+
+#[tokio::test]
+async fn refund_type_and_extra_fields_are_signed_and_accepted() {
+    let sandbox = LeshuaSandbox::start().await.unwrap();
+    let client = Client::new(sandbox.config()).unwrap();
+    client
+        .unified_order(&UnifiedOrder::new(
+            PayWay::Wechat,
+            "X-1",
+            Fen::new(500),
+            PayMode::Native,
+        ))
+        .await
+        .unwrap();
+    sandbox.mark_paid("X-1").unwrap();
+    let order = OrderRef::ThirdOrderId("X-1".into());
+    // refund_type is accepted; a field the sandbox does not know is ignored, as long as
+    // the signature covers it.
+    let refund = Refund::new(order.clone(), "RX1", Fen::new(200))
+        .refund_type("1")
+        .param("agent_no", "A1")
+        .param("zz_note", "门票 x2");
+    let reply = client.refund(&refund).await.unwrap();
+    assert_eq!(reply.status, Some(OrderStatus::Refunding));
+    assert_eq!(reply.order_balance, Some(Fen::new(300)));
+    sandbox.settle_notifications().await;
+    let settled = client
+        .query_refund(&order, &RefundRef::MerchantRefundId("RX1".into()))
+        .await
+        .unwrap();
+    assert_eq!(settled.status, Some(OrderStatus::Refunded));
+
+    // A field added after signing is not covered: -20006.
+    let signed = [
+        ("service", "unified_refund"),
+        ("merchant_id", tixpay_leshua::SANDBOX_MERCHANT_ID),
+        ("third_order_id", "X-1"),
+        ("merchant_refund_id", "RX2"),
+        ("refund_amount", "1"),
+        ("nonce_str", "n1"),
+    ];
+    let sign =
+        tixpay_leshua::auth::request_sign(&signed, &Secret::new(tixpay_leshua::SANDBOX_TRADE_KEY));
+    let form: String = signed
+        .iter()
+        .map(|(k, v)| format!("{k}={v}&"))
+        .collect::<String>();
+    let post = |body: String| async {
+        reqwest::Client::new()
+            .post(format!("{}/cgi-bin/lepos_pay_gateway.cgi", sandbox.uri()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let unsigned_extra = post(format!("{form}refund_type=1&sign={sign}")).await;
+    assert!(unsigned_extra.contains("-20006"), "{unsigned_extra}");
+    // The same request without it is accepted.
+    let accepted = post(format!("{form}sign={sign}")).await;
+    assert!(accepted.contains("<leshua_refund_id>"), "{accepted}");
+}
