@@ -295,23 +295,79 @@ fn headers_that_are_not_hawk_requests_are_refused() {
 #[test]
 fn credentials_are_looked_up_by_id() {
     let agent = Credentials::new("agent01", Secret::new("k1"), Algorithm::Sha1);
-    let lookup = vec![agent.clone(), credentials(Algorithm::Sha256)];
-    let verifier = ServerVerifier::new(lookup).clock(Arc::new(FixedClock::from_seconds(TS)));
-    assert!(verifier.verify(&h1(H1_HEADER)).is_ok());
     let signed = Artifacts::new("GET", "example.com", 8000, "/", TS, "n");
     let header = agent.header(&signed).unwrap();
-    let who = verifier
-        .verify(&HawkRequest::new("GET", "example.com", 8000, "/").authorization(&header))
-        .unwrap();
-    assert_eq!(who.credentials.id(), "agent01");
+    let by_agent = HawkRequest::new("GET", "example.com", 8000, "/").authorization(&header);
+    let both = [agent.clone(), credentials(Algorithm::Sha256)];
+    let map: std::collections::HashMap<String, Credentials> = both
+        .iter()
+        .map(|c| (c.id().to_owned(), c.clone()))
+        .collect();
+    let tree: std::collections::BTreeMap<String, Credentials> = both
+        .iter()
+        .map(|c| (c.id().to_owned(), c.clone()))
+        .collect();
+    let clock = || Arc::new(FixedClock::from_seconds(TS));
+    // Each kind of lookup finds both ids (fresh verifiers: each request is new to each).
+    let ids = |verify: &dyn Fn(&HawkRequest<'_>) -> Option<String>| {
+        (verify(&h1(H1_HEADER)), verify(&by_agent))
+    };
+    let expected = (Some(ID.to_owned()), Some("agent01".to_owned()));
+    let id_of = |r: Result<
+        tixpay_ticket_hawk::hawk::Authenticated,
+        tixpay_ticket_hawk::hawk::Refusal,
+    >| { r.ok().map(|who| who.credentials.id().to_owned()) };
+    assert_eq!(
+        ids(&|r| id_of(ServerVerifier::new(both.to_vec()).clock(clock()).verify(r))),
+        expected,
+        "Vec"
+    );
+    assert_eq!(
+        ids(&|r| id_of(ServerVerifier::new(map.clone()).clock(clock()).verify(r))),
+        expected,
+        "HashMap"
+    );
+    assert_eq!(
+        ids(&|r| id_of(ServerVerifier::new(tree.clone()).clock(clock()).verify(r))),
+        expected,
+        "BTreeMap"
+    );
+    assert_eq!(
+        ids(&|r| id_of(
+            ServerVerifier::new(Arc::new(map.clone()))
+                .clock(clock())
+                .verify(r)
+        )),
+        expected,
+        "Arc"
+    );
+    // One credentials value answers for its own id only.
+    let single = ServerVerifier::new(agent).clock(clock());
+    assert_eq!(
+        refused(single.verify(&h1(H1_HEADER))).reason,
+        RefusalReason::UnknownCredentials
+    );
+}
+
+#[test]
+fn a_refusal_says_its_status_and_reason() {
+    let refusal = refused(verifier_at(TS + 600).verify(&h1(H1_HEADER)));
+    let shown = refusal.to_string();
+    assert!(shown.contains("401"), "{shown}");
+    assert!(shown.contains("StaleTimestamp"), "{shown}");
+    let verifier = format!("{:?}", verifier_at(TS));
+    assert!(verifier.contains("ServerVerifier"), "{verifier}");
+    assert!(!verifier.contains(KEY), "{verifier}");
 }
 
 #[test]
 fn the_nonce_store_forgets_what_left_the_window_and_refuses_when_full() {
     let store = Arc::new(MemoryNonceStore::new(2));
+    assert!(store.is_empty());
     let verifier = verifier_at(TS).nonce_store(Arc::clone(&store));
     verifier.verify(&h1(H1_HEADER)).unwrap();
     assert_eq!(store.len(), 1);
+    assert!(!store.is_empty());
     let creds = credentials(Algorithm::Sha256);
     let at = |ts: i64, nonce: &str| {
         creds
