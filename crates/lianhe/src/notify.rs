@@ -9,8 +9,10 @@
 //!
 //! Verifying the `LH` signature is optional for partners (the documents say so). When
 //! enabled it is checked over `POST /openapi/index.php?method=notify` and the `Date`
-//! header. That signature does not cover the body, so a verified notification is still only
-//! a claim: confirm it with `queryOrder` before moving money.
+//! header, and the notification's `partnerId` (`*int`, required in both notifications'
+//! field tables) must be the configured partner: one for another partner, or with none, is
+//! refused like a bad signature. That signature does not cover the body, so a verified
+//! notification is still only a claim: confirm it with `queryOrder` before moving money.
 //!
 //! ```
 //! use tixpay_lianhe::notify::{Notification, NotificationParser, ACK};
@@ -129,7 +131,10 @@ pub struct Redemption {
     pub code: i64,
     /// `describe`.
     pub describe: String,
-    /// `partnerId`.
+    /// `partnerId` 合作方id. A parser built with [`NotificationParser::new`] only returns
+    /// notifications whose `partnerId` is the configured partner; an
+    /// [`unverified`](NotificationParser::unverified) one returns it as sent (`None` when
+    /// absent): compare it yourself.
     pub partner_id: Option<i64>,
     /// `orderId`: the partner's order id.
     pub order_id: String,
@@ -153,7 +158,10 @@ pub struct RefundResult {
     pub code: i64,
     /// `describe`.
     pub describe: String,
-    /// `partnerId`.
+    /// `partnerId` 合作方id. A parser built with [`NotificationParser::new`] only returns
+    /// notifications whose `partnerId` is the configured partner; an
+    /// [`unverified`](NotificationParser::unverified) one returns it as sent (`None` when
+    /// absent): compare it yourself.
     pub partner_id: Option<i64>,
     /// `orderId`: the partner's order id.
     pub order_id: String,
@@ -239,10 +247,19 @@ struct ReBody {
     extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A notification that fails verification: a signature error about the notification.
+fn fail(reason: String) -> Error {
+    Error::signature(SignatureSubject::Notification, reason)
+        .with_provider(PROVIDER)
+        .with_operation(OPERATION)
+}
+
 /// Parses (and optionally verifies) notifications.
 #[derive(Debug, Clone)]
 pub struct NotificationParser {
     signer: Option<Signer>,
+    /// The `partnerId` a verified notification must carry.
+    partner_id: Option<i64>,
     clock: SharedClock,
     max_date_skew: Option<Duration>,
 }
@@ -254,12 +271,16 @@ impl NotificationParser {
     pub fn unverified() -> Self {
         Self {
             signer: None,
+            partner_id: None,
             clock: Arc::new(SystemClock),
             max_date_skew: None,
         }
     }
 
-    /// A parser that requires a valid `LH` signature made with `config`'s credentials.
+    /// A parser that requires a valid `LH` signature made with `config`'s credentials, and
+    /// the notification's `partnerId` to be `config`'s partner id. Either failing is an
+    /// [`ErrorKind::Signature`](tixpay_core::ErrorKind::Signature) error about the
+    /// notification: nothing is parsed into an event.
     ///
     /// ```
     /// use tixpay_lianhe::{Config, Secret, notify::NotificationParser};
@@ -271,6 +292,7 @@ impl NotificationParser {
     pub fn new(config: &Config) -> Self {
         Self {
             signer: Some(Signer::new(config.api_name.clone(), &config.client_secret)),
+            partner_id: Some(config.partner_id),
             clock: Arc::clone(&config.clock),
             max_date_skew: None,
         }
@@ -293,11 +315,6 @@ impl NotificationParser {
     }
 
     fn verify(&self, signer: &Signer, headers: &http::HeaderMap) -> Result<(), Error> {
-        let fail = |reason: String| {
-            Error::signature(SignatureSubject::Notification, reason)
-                .with_provider(PROVIDER)
-                .with_operation(OPERATION)
-        };
         let header = |name: &str| {
             headers
                 .get(name)
@@ -320,6 +337,23 @@ impl NotificationParser {
         Ok(())
     }
 
+    /// With verification on: the envelope's `partnerId` must be the configured partner. A
+    /// notification for another partner (a misrouted delivery, or one replayed from another
+    /// partner's endpoint with a captured header) or with none is refused.
+    fn check_partner(&self, envelope: &Envelope) -> Result<(), Error> {
+        match (self.partner_id, envelope.partner_id) {
+            (None, _) => Ok(()),
+            (Some(expected), Some(found)) if found == expected => Ok(()),
+            (Some(expected), Some(found)) => Err(fail(format!(
+                "the notification is for partnerId {found}, not {expected}"
+            ))),
+            (Some(_), None) => Err(fail(
+                "the notification carries no partnerId, so it cannot be shown to be for this partner"
+                    .to_owned(),
+            )),
+        }
+    }
+
     /// Verifies (when enabled) and parses one delivery.
     pub fn parse(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
         if let Some(signer) = &self.signer {
@@ -327,6 +361,7 @@ impl NotificationParser {
         }
         let context = |e: Error| e.with_provider(PROVIDER).with_operation(OPERATION);
         let envelope: Envelope = tixpay_core::json::decode(None, body).map_err(context)?;
+        self.check_partner(&envelope)?;
         let method = envelope
             .method
             .clone()
