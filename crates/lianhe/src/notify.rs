@@ -1,9 +1,10 @@
 //! Inbound notifications: `snNotify` (销码通知, tickets redeemed) and `reNotify` (退款通知,
 //! the audit's result), from `(headers, raw body)` to a typed event.
 //!
-//! Lianhe POSTs JSON to the partner's one notification URL and retries every failed delivery
-//! after 3, 6, 12 … minutes, ten times, until it reads the plain text `success`
-//! ([`ACK`]). The same event therefore arrives more than once: de-duplicate on
+//! Lianhe POSTs JSON to the partner's one notification URL from a poll that runs every 5
+//! minutes, and delivers a failed notification again at least 3, 6, 12 … minutes later, ten
+//! times, until it reads the plain text `success` ([`ACK`]). The same event therefore
+//! arrives more than once: de-duplicate on
 //! [`Notification::dedup_key`], and for refunds keep the *largest* cumulative refunded
 //! quantity seen ([`RefundResult::refunded_quantity`]), as the V2.2 change log asks.
 //!

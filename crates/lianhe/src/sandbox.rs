@@ -12,30 +12,31 @@
 //!
 //! ## When notifications are delivered
 //!
-//! The documents (the 销码通知 and 退款通知 pages) say, in full:
+//! The documents (the 销码通知 and 退款通知 pages) say, in full (quoted from their
+//! traditional-script mirror):
 //!
-//! > 我方系统会5分钟定时轮询执行通知任务。并对失败任务进行重复处理。 间隔为3分钟,6分钟,12分钟等。。依次递增十次。若10次均无法成功,则任务处理失败,联合客服会定期查看失败任务。重新执行任务或更改任务状态。
+//! > 我方系統會5分鐘定時輪詢執行通知任務。并對失敗任務進行重復處理。 間隔為3分鐘,6分鐘,12分鐘等。。依次遞增十次。若10次均無法成功,則任務處理失敗,聯合客服會定期查看失敗任務。重新執行任務或更改任務狀態。
 //!
 //! The sandbox reads it so ([`notification_schedule`] computes it):
 //!
-//! - *"我方系统会5分钟定时轮询执行通知任务"*: notification tasks are executed by a poll
+//! - *"我方系統會5分鐘定時輪詢執行通知任務"*: notification tasks are executed by a poll
 //!   that runs every 5 minutes. Nothing is sent at the moment of the event: the first
 //!   delivery goes out at the first poll at or after it, 0 to 5 minutes later. The polls
 //!   fall on whole multiples of 5 minutes of the sandbox's clock (:00, :05, :10 …), so a
 //!   test with a fixed clock knows exactly when.
-//! - *"并对失败任务进行重复处理。间隔为3分钟,6分钟,12分钟等。。依次递增十次"*: a failed
+//! - *"并對失敗任務進行重復處理。 間隔為3分鐘,6分鐘,12分鐘等。。依次遞增十次"*: a failed
 //!   delivery is processed again after 3 minutes, then 6, 12 … (each wait twice the last;
 //!   the documents show only the first three values), ten times. The same poll executes
 //!   these repetitions, so each goes out at the first poll at least its wait after the
 //!   failure: the gaps seen are 5, 10, 15, 25, 50, 100, 195, 385, 770 and 1 540 minutes.
-//! - *"若10次均无法成功,则任务处理失败"*: the ten counts the repeated processing of a
-//!   *failed* task ("重复处理"), the retries; the first delivery is the poll's own
+//! - *"若10次均無法成功,則任務處理失敗"*: the ten counts the repeated processing of a
+//!   *failed* task ("重復處理"), the retries; the first delivery is the poll's own
 //!   execution, not a repetition, and has no interval before it. So a notification is
 //!   delivered at most **eleven** times, once and then ten retries, and the sandbox stops
 //!   after the eleventh failure. (Lianhe's staff then look at failed tasks by hand,
-//!   "联合客服会定期查看失败任务"; the sandbox does not model that.)
+//!   "聯合客服會定期查看失敗任務"; the sandbox does not model that.)
 //! - Anything but the text `success` in a 2xx reply is a failure
-//!   ("合作方收到我方请求消息直接返回success字符串").
+//!   ("合作方收到我方請求消息直接返回success字符串").
 //!
 //! Readings not taken: "ten in all", the first delivery included (the sentence counts
 //! repetitions, not deliveries), and a poll that re-sends every unacknowledged
@@ -51,7 +52,8 @@
 //!
 //! ## The 5-day refund window
 //!
-//! "对于合作方网站的过期退款操作,最迟在产品验票结束时间后5天内提交退款请求": a cancellation
+//! "對于合作方網站的過期退款操作,最遲在產品驗票結束時間后 5天 內提交退款請求" (the 取消订单
+//! page, traditional-script mirror, bold left out): a cancellation
 //! more than 5 days after the product's 验票结束时间 is refused (`reStatus` 2, "已超过产品
 //! 验票结束时间后5天"). The V2.1 change log adds "验票开始时间和验票结束时间" to products,
 //! but which `getTeam` field holds it is not documented: `expireTime` (产品有效期结束时间,
@@ -97,14 +99,14 @@ use crate::config::{Config, SANDBOX_API_NAME, SANDBOX_CLIENT_SECRET, SANDBOX_PAR
 use crate::types::{Product, TeamType};
 use tixpay_core::Fen;
 
-/// Lianhe's notification poll: "我方系统会5分钟定时轮询执行通知任务" (the default of
+/// Lianhe's notification poll: "我方系統會5分鐘定時輪詢執行通知任務" (the default of
 /// [`SandboxOptions::notify_poll_interval`]).
 pub const NOTIFY_POLL_INTERVAL: Duration = Duration::from_secs(300);
 
-/// The wait before the first retry, doubled before each next one: "间隔为3分钟,6分钟,12分钟等".
+/// The wait before the first retry, doubled before each next one: "間隔為3分鐘,6分鐘,12分鐘等".
 pub const FIRST_RETRY_AFTER: Duration = Duration::from_secs(180);
 
-/// Retries after the first delivery fails: "依次递增十次。若10次均无法成功,则任务处理失败"
+/// Retries after the first delivery fails: "依次遞增十次。若10次均無法成功,則任務處理失敗"
 /// (see [the module docs](self#when-notifications-are-delivered) for this reading).
 pub const NOTIFY_RETRIES: u32 = 10;
 
