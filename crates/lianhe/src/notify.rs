@@ -339,8 +339,9 @@ impl NotificationParser {
     }
 
     /// With verification on: the envelope's `partnerId` must be the configured partner. A
-    /// notification for another partner (a misrouted delivery, or one replayed from another
-    /// partner's endpoint with a captured header) or with none is refused.
+    /// notification for another partner (misrouted, or sent to an endpoint that several
+    /// partner accounts share) or with none is refused. This is no defence against a forged
+    /// body, which can carry any `partnerId`: the signature does not cover the body.
     fn check_partner(&self, envelope: &Envelope) -> Result<(), Error> {
         match (self.partner_id, envelope.partner_id) {
             (None, _) => Ok(()),
