@@ -288,6 +288,41 @@ async fn cancel_order_accepted_and_refused() {
         other => panic!("{other:?}"),
     }
 
+    // Any one piece of Lianhe's view of the order makes a typed refusal: the refundable
+    // quantity alone (退款数量超出可退款数量), or a status alone (已申请退款, 已退款 …).
+    for (reply, refundable, status, refund_status) in [
+        (
+            r#"{"code":20000,"describe":"申请退款数量超出可退款数量","partnerId":3528,"body":{"LHOrderId":"15354","reQuantity":2}}"#,
+            Some(2),
+            None,
+            None,
+        ),
+        (
+            r#"{"code":20000,"describe":"订单已退款","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":6}}"#,
+            None,
+            Some(OrderStatus(6)),
+            None,
+        ),
+        (
+            r#"{"code":20000,"describe":"订单已申请退款","partnerId":3528,"body":{"LHOrderId":"15354","reStatus":2}}"#,
+            None,
+            None,
+            Some(RefundStatus(2)),
+        ),
+    ] {
+        let server = mock_server().await;
+        expect(&server, "cancelOrder", body, reply).await;
+        match client(&server).cancel_order(&cancel).await.unwrap() {
+            CancelOutcome::Refused(r) => {
+                assert_eq!(r.refundable_quantity, refundable, "{reply}");
+                assert_eq!(r.order_status, status, "{reply}");
+                assert_eq!(r.refund_status, refund_status, "{reply}");
+                assert_eq!(r.lh_order_id.as_deref(), Some("15354"));
+            }
+            other => panic!("{reply}: {other:?}"),
+        }
+    }
+
     // A failure that carries no order state is an ordinary provider error.
     let server = mock_server().await;
     expect(

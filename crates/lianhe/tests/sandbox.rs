@@ -129,6 +129,18 @@ async fn order_redeem_cancel_approve_notify() {
     assert_eq!(info.used_quantity, Some(1));
     assert_eq!(info.refunded_quantity, Some(2));
     assert_eq!(sandbox.stock("852"), Some(99));
+    // One used, two refunded: nothing left, and the refusal says refunded, not used up.
+    let CancelOutcome::Refused(r) = client
+        .cancel_order(&CancelOrder::new("R-1001", &lh, 1).refund_id("RF-3"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (r.describe.as_str(), r.refundable_quantity),
+        ("订单已退款", Some(0))
+    );
 
     let inbox = inbox.lock();
     // Two failed deliveries, then one of each notification.
@@ -315,6 +327,7 @@ async fn sandbox_enforces_auth_and_rules() {
     };
     assert_eq!(r.refundable_quantity, Some(0));
     assert!(r.refund_status.is_some());
+    assert_eq!(r.describe, "订单已消费完成");
     assert!(sandbox.redeem(&lh, 1).is_err());
 
     // Unknown order: queryOrder answers 300.
@@ -665,4 +678,53 @@ async fn a_product_without_the_chosen_field_has_no_window() {
             .unwrap();
         assert_eq!(refused_as_late(&outcome), late, "{field:?}: {outcome:?}");
     }
+}
+
+#[tokio::test]
+async fn a_2xx_reply_other_than_success_is_delivered_again() {
+    let clock = Arc::new(FixedClock::from_seconds(beijing("2030-01-01 12:00:00")));
+    let sandbox = LianheSandbox::start_with(
+        SandboxOptions::default()
+            .clock(clock)
+            .time_compression(1_000_000.0),
+    )
+    .await
+    .unwrap();
+    let answers = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&answers);
+    // 200 "received" first (not Lianhe's `success`), then 200 "success".
+    let hook = SandboxServer::start(move |_: &SandboxRequest| {
+        if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            SandboxResponse::text(StatusCode::OK, "received")
+        } else {
+            SandboxResponse::text(StatusCode::OK, ACK)
+        }
+    })
+    .await;
+    sandbox.set_notify_url(hook.uri());
+    let lh = Client::new(sandbox.config())
+        .unwrap()
+        .new_order(&NewOrder::new("A-1", "852", Fen::new(10_000), 1, visitor()))
+        .await
+        .unwrap()
+        .lh_order_id
+        .unwrap();
+    sandbox.redeem(&lh, 1).unwrap();
+    let reports = sandbox.settle_notifications().await;
+    let attempts = &reports[0].attempts;
+    assert_eq!(attempts.len(), 2, "{reports:?}");
+    assert_eq!(
+        (attempts[0].status, attempts[0].accepted),
+        (Some(200), false)
+    );
+    assert_eq!(
+        (attempts[1].status, attempts[1].accepted),
+        (Some(200), true)
+    );
+    assert_eq!(
+        attempts.iter().map(|a| a.simulated_at).collect::<Vec<_>>(),
+        seconds(&[0, 300])
+    );
+    assert!(reports[0].delivered);
+    assert_eq!(answers.load(Ordering::SeqCst), 2);
 }
