@@ -515,8 +515,11 @@ async fn redeem_one(story: &mut Story, world: &World, purchase: &Purchase) -> Re
         &tixpay::core::Secret::new(lianhe::SANDBOX_CLIENT_SECRET),
     );
     let date = "Mon, 01 Jan 2024 00:00:00 GMT";
+    // The forger copies our partnerId too: the receiver's parser checks it, but it is in
+    // the unsigned body.
     let forged = serde_json::json!({
-        "code": 10000, "describe": "执行成功", "method": "snNotify",
+        "code": 10000, "describe": "执行成功", "partnerId": lianhe::SANDBOX_PARTNER_ID,
+        "method": "snNotify",
         "body": {"orderId": order_id, "LHOrderId": lh_order_id, "orderStatus": 9,
                  "orderQuantity": 3, "usedQuantity": 3, "sncode": codes.join(",")}
     });

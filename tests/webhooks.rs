@@ -34,7 +34,8 @@ fn signed_sn_notify(used: i64) -> (String, String, String) {
     );
     let date = "Mon, 01 Jan 2024 00:00:00 GMT".to_owned();
     let body = serde_json::json!({
-        "code": 10000, "describe": "执行成功", "method": "snNotify",
+        "code": 10000, "describe": "执行成功", "partnerId": lianhe::SANDBOX_PARTNER_ID,
+        "method": "snNotify",
         "body": {"orderId": "T1", "LHOrderId": "15354", "orderStatus": 9,
                  "orderQuantity": 3, "usedQuantity": used, "sncode": "411258698456"}
     });

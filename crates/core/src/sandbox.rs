@@ -277,7 +277,7 @@ impl<S> Shared<S> {
 /// use std::time::Duration;
 /// use tixpay_core::sandbox::RetrySchedule;
 ///
-/// // Lianhe: at once, then retries after 3, 6, 12 … minutes, ten in all.
+/// // At once, then ten retries after 3, 6, 12 … minutes.
 /// let s = RetrySchedule::doubling(Duration::from_secs(180), 10);
 /// assert_eq!(s.attempts(), 11);
 /// assert_eq!(s.delays()[1], Duration::from_secs(180));
@@ -363,7 +363,7 @@ pub struct DeliveryAttempt {
     pub id: String,
     /// 1-based attempt number.
     pub attempt: u32,
-    /// Simulated time since the first attempt was due.
+    /// Simulated time since the webhook was dispatched (the first delay included).
     pub simulated_at: Duration,
     /// The receiver's status, if it answered.
     pub status: Option<u16>,

@@ -10,8 +10,8 @@ use crate::auth::{Exchange, RequestAuth, Signer};
 use crate::config::Config;
 use crate::error::{CODE_QUERY_SUCCESS, CODE_SUCCESS};
 use crate::types::{
-    CancelOrder, CancelOutcome, CancelRefused, CreateOrder, GetTeam, NewOrder, OrderInfo,
-    OrderReceipt, OrderStatus, PayOrder, Product, ProductPage, QueryOrder, RefundStatus,
+    CancelAccepted, CancelOrder, CancelOutcome, CancelRefused, CreateOrder, GetTeam, NewOrder,
+    OrderInfo, OrderReceipt, OrderStatus, PayOrder, Product, ProductPage, QueryOrder, RefundStatus,
     ResendVoucher, Voucher,
 };
 use crate::wire;
@@ -138,6 +138,7 @@ impl Client {
         let products: Option<Vec<Product>> = Self::decode(METHOD, &reply)?;
         Ok(ProductPage {
             total_size,
+            partner_id: reply.head.partner(),
             products: products.unwrap_or_default(),
         })
     }
@@ -166,7 +167,11 @@ impl Client {
                 op.echo_if_present("body.orderId", order.order_id.as_str())
             })
             .await?;
-        Self::decode(METHOD, &reply)
+        let receipt: OrderReceipt = Self::decode(METHOD, &reply)?;
+        Ok(OrderReceipt {
+            partner_id: reply.head.partner(),
+            ..receipt
+        })
     }
 
     /// `creatOrder` (生成订单; the provider spells it without the `e`): create an order to
@@ -191,7 +196,11 @@ impl Client {
                 op.echo_if_present("body.orderId", order.order_id.as_str())
             })
             .await?;
-        Self::decode(METHOD, &reply)
+        let receipt: OrderReceipt = Self::decode(METHOD, &reply)?;
+        Ok(OrderReceipt {
+            partner_id: reply.head.partner(),
+            ..receipt
+        })
     }
 
     /// `payOrder` (支付订单): pay an order created with [`Client::create_order`].
@@ -206,7 +215,11 @@ impl Client {
                     .echo_if_present("body.orderId", order.order_id.as_str())
             })
             .await?;
-        Self::decode(METHOD, &reply)
+        let receipt: OrderReceipt = Self::decode(METHOD, &reply)?;
+        Ok(OrderReceipt {
+            partner_id: reply.head.partner(),
+            ..receipt
+        })
     }
 
     /// `queryOrder` (查询订单). Success is `code` 10000 or 200 (the method's own examples use
@@ -234,7 +247,11 @@ impl Client {
                 },
             )
             .await?;
-        Self::decode(METHOD, &reply)
+        let info: OrderInfo = Self::decode(METHOD, &reply)?;
+        Ok(OrderInfo {
+            partner_id: reply.head.partner(),
+            ..info
+        })
     }
 
     /// `cancelOrder` (取消订单): ask for a refund, which Lianhe audits by hand.
@@ -265,7 +282,12 @@ impl Client {
             })
             .await;
         match result {
-            Ok(reply) => Self::decode(METHOD, &reply).map(CancelOutcome::Accepted),
+            Ok(reply) => Self::decode(METHOD, &reply).map(|accepted: CancelAccepted| {
+                CancelOutcome::Accepted(CancelAccepted {
+                    partner_id: reply.head.partner(),
+                    ..accepted
+                })
+            }),
             // A refusal that settles the outcome, with Lianhe's view of the order, is a
             // typed answer; one that does not (after a resend) stays an error.
             Err(e) if !e.is_outcome_unknown() => match refusal(&e) {
@@ -294,7 +316,11 @@ impl Client {
                 op.echo_if_present("body.orderId", request.order_id.as_str())
             })
             .await?;
-        Self::decode(METHOD, &reply)
+        let voucher: Voucher = Self::decode(METHOD, &reply)?;
+        Ok(Voucher {
+            partner_id: reply.head.partner(),
+            ..voucher
+        })
     }
 }
 
@@ -334,6 +360,7 @@ fn refusal(err: &Error) -> Option<CancelRefused> {
     Some(CancelRefused {
         code,
         describe: reply.head.describe.clone().unwrap_or_default(),
+        partner_id: reply.head.partner(),
         lh_order_id: body.lh_order_id,
         order_status: body.order_status,
         refundable_quantity: body.refundable_quantity,

@@ -1,16 +1,19 @@
 //! Inbound notifications: `snNotify` (销码通知, tickets redeemed) and `reNotify` (退款通知,
 //! the audit's result), from `(headers, raw body)` to a typed event.
 //!
-//! Lianhe POSTs JSON to the partner's one notification URL and retries every failed delivery
-//! after 3, 6, 12 … minutes, ten times, until it reads the plain text `success`
-//! ([`ACK`]). The same event therefore arrives more than once: de-duplicate on
+//! Lianhe POSTs JSON to the partner's one notification URL from a poll that runs every 5
+//! minutes, and delivers a failed notification again at least 3, 6, 12 … minutes later, ten
+//! times, until it reads the plain text `success` ([`ACK`]). The same event therefore
+//! arrives more than once: de-duplicate on
 //! [`Notification::dedup_key`], and for refunds keep the *largest* cumulative refunded
 //! quantity seen ([`RefundResult::refunded_quantity`]), as the V2.2 change log asks.
 //!
 //! Verifying the `LH` signature is optional for partners (the documents say so). When
 //! enabled it is checked over `POST /openapi/index.php?method=notify` and the `Date`
-//! header. That signature does not cover the body, so a verified notification is still only
-//! a claim: confirm it with `queryOrder` before moving money.
+//! header, and the notification's `partnerId` (`*int`, required in both notifications'
+//! field tables) must be the configured partner: one for another partner, or with none, is
+//! refused like a bad signature. That signature does not cover the body, so a verified
+//! notification is still only a claim: confirm it with `queryOrder` before moving money.
 //!
 //! ```
 //! use tixpay_lianhe::notify::{Notification, NotificationParser, ACK};
@@ -129,7 +132,10 @@ pub struct Redemption {
     pub code: i64,
     /// `describe`.
     pub describe: String,
-    /// `partnerId`.
+    /// `partnerId` 合作方id. A parser built with [`NotificationParser::new`] only returns
+    /// notifications whose `partnerId` is the configured partner; an
+    /// [`unverified`](NotificationParser::unverified) one returns it as sent (`None` when
+    /// absent): compare it yourself.
     pub partner_id: Option<i64>,
     /// `orderId`: the partner's order id.
     pub order_id: String,
@@ -153,7 +159,10 @@ pub struct RefundResult {
     pub code: i64,
     /// `describe`.
     pub describe: String,
-    /// `partnerId`.
+    /// `partnerId` 合作方id. A parser built with [`NotificationParser::new`] only returns
+    /// notifications whose `partnerId` is the configured partner; an
+    /// [`unverified`](NotificationParser::unverified) one returns it as sent (`None` when
+    /// absent): compare it yourself.
     pub partner_id: Option<i64>,
     /// `orderId`: the partner's order id.
     pub order_id: String,
@@ -239,10 +248,19 @@ struct ReBody {
     extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A notification that fails verification: a signature error about the notification.
+fn fail(reason: String) -> Error {
+    Error::signature(SignatureSubject::Notification, reason)
+        .with_provider(PROVIDER)
+        .with_operation(OPERATION)
+}
+
 /// Parses (and optionally verifies) notifications.
 #[derive(Debug, Clone)]
 pub struct NotificationParser {
     signer: Option<Signer>,
+    /// The `partnerId` a verified notification must carry.
+    partner_id: Option<i64>,
     clock: SharedClock,
     max_date_skew: Option<Duration>,
 }
@@ -254,12 +272,16 @@ impl NotificationParser {
     pub fn unverified() -> Self {
         Self {
             signer: None,
+            partner_id: None,
             clock: Arc::new(SystemClock),
             max_date_skew: None,
         }
     }
 
-    /// A parser that requires a valid `LH` signature made with `config`'s credentials.
+    /// A parser that requires a valid `LH` signature made with `config`'s credentials, and
+    /// the notification's `partnerId` to be `config`'s partner id. Either failing is an
+    /// [`ErrorKind::Signature`](tixpay_core::ErrorKind::Signature) error about the
+    /// notification: nothing is parsed into an event.
     ///
     /// ```
     /// use tixpay_lianhe::{Config, Secret, notify::NotificationParser};
@@ -271,6 +293,7 @@ impl NotificationParser {
     pub fn new(config: &Config) -> Self {
         Self {
             signer: Some(Signer::new(config.api_name.clone(), &config.client_secret)),
+            partner_id: Some(config.partner_id),
             clock: Arc::clone(&config.clock),
             max_date_skew: None,
         }
@@ -293,11 +316,6 @@ impl NotificationParser {
     }
 
     fn verify(&self, signer: &Signer, headers: &http::HeaderMap) -> Result<(), Error> {
-        let fail = |reason: String| {
-            Error::signature(SignatureSubject::Notification, reason)
-                .with_provider(PROVIDER)
-                .with_operation(OPERATION)
-        };
         let header = |name: &str| {
             headers
                 .get(name)
@@ -320,6 +338,24 @@ impl NotificationParser {
         Ok(())
     }
 
+    /// With verification on: the envelope's `partnerId` must be the configured partner. A
+    /// notification for another partner (misrouted, or sent to an endpoint that several
+    /// partner accounts share) or with none is refused. This is no defence against a forged
+    /// body, which can carry any `partnerId`: the signature does not cover the body.
+    fn check_partner(&self, envelope: &Envelope) -> Result<(), Error> {
+        match (self.partner_id, envelope.partner_id) {
+            (None, _) => Ok(()),
+            (Some(expected), Some(found)) if found == expected => Ok(()),
+            (Some(expected), Some(found)) => Err(fail(format!(
+                "the notification is for partnerId {found}, not {expected}"
+            ))),
+            (Some(_), None) => Err(fail(
+                "the notification carries no partnerId, so it cannot be shown to be for this partner"
+                    .to_owned(),
+            )),
+        }
+    }
+
     /// Verifies (when enabled) and parses one delivery.
     pub fn parse(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
         if let Some(signer) = &self.signer {
@@ -327,6 +363,7 @@ impl NotificationParser {
         }
         let context = |e: Error| e.with_provider(PROVIDER).with_operation(OPERATION);
         let envelope: Envelope = tixpay_core::json::decode(None, body).map_err(context)?;
+        self.check_partner(&envelope)?;
         let method = envelope
             .method
             .clone()

@@ -4,10 +4,63 @@
 //! signature as the real service does, keeps products, stock and orders, applies the
 //! cancellation rules of the documents (over-quantity refusals carry the refundable
 //! quantity; refunded, pending or used-up orders carry their status; expired tickets stay
-//! refundable until 5 days after validity ends), holds every cancellation for a manual
-//! audit that the test approves or rejects, and delivers signed `snNotify` and `reNotify`
-//! notifications to a webhook on Lianhe's schedule (at once, then after 3, 6, 12 …
-//! minutes, ten retries) with time compressed, until the receiver answers `success`.
+//! refundable until 5 days after 验票结束时间, see [below](#the-5-day-refund-window)),
+//! holds every cancellation for a manual audit that the test approves or rejects, and
+//! delivers signed `snNotify` and `reNotify` notifications to a webhook on Lianhe's
+//! schedule ([below](#when-notifications-are-delivered)) with time compressed, until the
+//! receiver answers `success`.
+//!
+//! ## When notifications are delivered
+//!
+//! The documents (the 销码通知 and 退款通知 pages) say, in full (quoted from their
+//! traditional-script mirror):
+//!
+//! > 我方系統會5分鐘定時輪詢執行通知任務。并對失敗任務進行重復處理。 間隔為3分鐘,6分鐘,12分鐘等。。依次遞增十次。若10次均無法成功,則任務處理失敗,聯合客服會定期查看失敗任務。重新執行任務或更改任務狀態。
+//!
+//! The sandbox reads it so ([`notification_schedule`] computes it):
+//!
+//! - *"我方系統會5分鐘定時輪詢執行通知任務"*: notification tasks are executed by a poll
+//!   that runs every 5 minutes. Nothing is sent at the moment of the event: the first
+//!   delivery goes out at the first poll at or after it, 0 to 5 minutes later. The polls
+//!   fall on whole multiples of 5 minutes of the sandbox's clock (:00, :05, :10 …), so a
+//!   test with a fixed clock knows exactly when.
+//! - *"并對失敗任務進行重復處理。 間隔為3分鐘,6分鐘,12分鐘等。。依次遞增十次"*: a failed
+//!   delivery is processed again after 3 minutes, then 6, 12 … (each wait twice the last;
+//!   the documents show only the first three values), ten times. The same poll executes
+//!   these repetitions, so each goes out at the first poll at least its wait after the
+//!   failure: the gaps seen are 5, 10, 15, 25, 50, 100, 195, 385, 770 and 1 540 minutes.
+//! - *"若10次均無法成功,則任務處理失敗"*: the ten counts the repeated processing of a
+//!   *failed* task ("重復處理"), the retries; the first delivery is the poll's own
+//!   execution, not a repetition, and has no interval before it. So a notification is
+//!   delivered at most **eleven** times, once and then ten retries, and the sandbox stops
+//!   after the eleventh failure. (Lianhe's staff then look at failed tasks by hand,
+//!   "聯合客服會定期查看失敗任務"; the sandbox does not model that.)
+//! - Anything but the text `success` in a 2xx reply is a failure
+//!   ("合作方收到我方請求消息直接返回success字符串").
+//!
+//! Readings not taken: "ten in all", the first delivery included (the sentence counts
+//! repetitions, not deliveries), and a poll that re-sends every unacknowledged
+//! notification each 5 minutes (it would contradict the 3, 6, 12 … intervals).
+//! [`SandboxOptions::notify_poll_interval`]`(Duration::ZERO)` turns the poll off, for a
+//! reading in which the intervals run on their own timer: the first delivery at once,
+//! each retry exactly 3, 6, 12 … minutes after the failure before it.
+//!
+//! Each notification's schedule starts when it is raised (the sandbox clock gives the
+//! poll's phase) and its waits then run [`SandboxOptions::time_compression`] times faster
+//! than real time. [`DeliveryAttempt::simulated_at`] is computed from the schedule, not
+//! measured, so a test can assert the exact times of every attempt.
+//!
+//! ## The 5-day refund window
+//!
+//! "對于合作方網站的過期退款操作,最遲在產品驗票結束時間后 5天 內提交退款請求" (the 取消订单
+//! page, traditional-script mirror, bold left out): a cancellation
+//! more than 5 days after the product's 验票结束时间 is refused (`reStatus` 2, "已超过产品
+//! 验票结束时间后5天"). The V2.1 change log adds "验票开始时间和验票结束时间" to products,
+//! but which `getTeam` field holds it is not documented: `expireTime` (产品有效期结束时间,
+//! also added in V2.1) or `endTime` (name only, no description survives).
+//! [`SandboxOptions::refund_window_field`] chooses ([`RefundWindowField`]; `expireTime` by
+//! default). A product without the chosen field, or with a value that is not
+//! `yyyy-MM-dd HH:mm:ss` (read as Beijing time), has no window.
 //!
 //! Where the documents are silent the simulator makes a choice and says so: status
 //! numbers (2 created, 4 paid, 6 refund requested or refunded, 7 refund rejected, 8 partly
@@ -45,6 +98,89 @@ use crate::auth::{NOTIFY_URI, Signer};
 use crate::config::{Config, SANDBOX_API_NAME, SANDBOX_CLIENT_SECRET, SANDBOX_PARTNER_ID};
 use crate::types::{Product, TeamType};
 use tixpay_core::Fen;
+
+/// Lianhe's notification poll: "我方系統會5分鐘定時輪詢執行通知任務" (the default of
+/// [`SandboxOptions::notify_poll_interval`]).
+pub const NOTIFY_POLL_INTERVAL: Duration = Duration::from_secs(300);
+
+/// The wait before the first retry, doubled before each next one: "間隔為3分鐘,6分鐘,12分鐘等".
+pub const FIRST_RETRY_AFTER: Duration = Duration::from_secs(180);
+
+/// Retries after the first delivery fails: "依次遞增十次。若10次均無法成功,則任務處理失敗"
+/// (see [the module docs](self#when-notifications-are-delivered) for this reading).
+pub const NOTIFY_RETRIES: u32 = 10;
+
+/// When the sandbox delivers a notification raised at `event_at` (Unix seconds on the
+/// sandbox clock), with Lianhe's poll running every `poll_interval`: the wait before each
+/// delivery, the first measured from the event, each next from the delivery before it.
+///
+/// With a poll (whole seconds), the first delivery waits for the first poll at or after
+/// the event, and each retry for the first poll at least 3, 6, 12 … minutes after the
+/// failure. `Duration::ZERO` (or under a second) means no poll: at once, then exactly
+/// 3, 6, 12 … minutes. Either way one delivery and [`NOTIFY_RETRIES`] retries.
+///
+/// ```
+/// use std::time::Duration;
+/// use tixpay_lianhe::sandbox::{NOTIFY_POLL_INTERVAL, notification_schedule};
+///
+/// let minutes = |s: &tixpay_lianhe::core::sandbox::RetrySchedule| -> Vec<u64> {
+///     s.delays().iter().map(|d| d.as_secs() / 60).collect()
+/// };
+/// // Raised 2 minutes after a poll: the first delivery 3 minutes later, at the next poll;
+/// // every retry on a poll too.
+/// let at = 1_700_000_000 - 1_700_000_000 % 300 + 120;
+/// let s = notification_schedule(at, NOTIFY_POLL_INTERVAL);
+/// assert_eq!(s.delays()[0], Duration::from_secs(180));
+/// assert_eq!(minutes(&s)[1..], [5, 10, 15, 25, 50, 100, 195, 385, 770, 1540]);
+/// assert_eq!(s.attempts(), 11);
+/// // Without the poll: at once, then 3, 6, 12 … minutes.
+/// let s = notification_schedule(at, Duration::ZERO);
+/// assert_eq!(minutes(&s), [0, 3, 6, 12, 24, 48, 96, 192, 384, 768, 1536]);
+/// ```
+pub fn notification_schedule(event_at: i64, poll_interval: Duration) -> RetrySchedule {
+    let retries = RetrySchedule::doubling(FIRST_RETRY_AFTER, NOTIFY_RETRIES);
+    let poll = poll_interval.as_secs();
+    if poll == 0 {
+        return retries;
+    }
+    // The polls fall on whole multiples of `poll` since the epoch.
+    let phase = event_at.rem_euclid(i64::try_from(poll).unwrap_or(i64::MAX));
+    let phase = u64::try_from(phase).unwrap_or(0);
+    let first = (poll - phase) % poll;
+    let mut delays = vec![Duration::from_secs(first)];
+    // Every delivery is on a poll, so the next poll at least `gap` later is a whole number
+    // of polls away.
+    delays.extend(
+        retries
+            .delays()
+            .iter()
+            .skip(1)
+            .map(|gap| Duration::from_secs(gap.as_secs().div_ceil(poll).saturating_mul(poll))),
+    );
+    RetrySchedule::new(delays)
+}
+
+/// Which product field the sandbox takes as 验票结束时间, the end of ticket checking from
+/// which the 5-day refund window runs (see [the module docs](self#the-5-day-refund-window)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RefundWindowField {
+    /// `expireTime` 产品有效期结束时间 ([`Product::expire_time`]), the default.
+    #[default]
+    ExpireTime,
+    /// `endTime` ([`Product::end_time`]).
+    EndTime,
+}
+
+impl RefundWindowField {
+    /// The field's value on `product`, as sent.
+    fn value(self, product: &Product) -> Option<&str> {
+        match self {
+            Self::ExpireTime => product.expire_time.as_deref(),
+            Self::EndTime => product.end_time.as_deref(),
+        }
+    }
+}
 
 /// Order status numbers the simulator uses (see the module docs).
 pub mod status {
@@ -84,11 +220,18 @@ pub struct SandboxOptions {
     pub max_date_skew: Duration,
     /// The sandbox's clock.
     pub clock: SharedClock,
-    /// How much faster than real time notification retries run (default 10 000: the
-    /// whole 3-minute-doubling schedule takes under 1 s per retry).
+    /// How much faster than real time notification deliveries run (default 10 000: a
+    /// 5-minute poll takes 30 ms, the whole schedule of a receiver that never answers
+    /// `success`, about 51 hours, under 19 s).
     pub time_compression: f64,
     /// The products on sale (default: [`LianheSandbox::default_products`]).
     pub products: Vec<(Product, i64)>,
+    /// How often Lianhe's notification poll runs (default [`NOTIFY_POLL_INTERVAL`], 5
+    /// minutes); `Duration::ZERO` turns it off. See [`notification_schedule`].
+    pub notify_poll_interval: Duration,
+    /// Which product field is 验票结束时间 for the 5-day refund window (default
+    /// [`RefundWindowField::ExpireTime`]).
+    pub refund_window_field: RefundWindowField,
 }
 
 impl fmt::Debug for SandboxOptions {
@@ -98,6 +241,8 @@ impl fmt::Debug for SandboxOptions {
             .field("api_name", &self.api_name)
             .field("max_date_skew", &self.max_date_skew)
             .field("time_compression", &self.time_compression)
+            .field("notify_poll_interval", &self.notify_poll_interval)
+            .field("refund_window_field", &self.refund_window_field)
             .finish()
     }
 }
@@ -112,6 +257,8 @@ impl Default for SandboxOptions {
             clock: Arc::new(SystemClock),
             time_compression: 10_000.0,
             products: LianheSandbox::default_products(),
+            notify_poll_interval: NOTIFY_POLL_INTERVAL,
+            refund_window_field: RefundWindowField::ExpireTime,
         }
     }
 }
@@ -154,7 +301,7 @@ impl SandboxOptions {
         self
     }
 
-    /// Sets `time_compression`: how much faster than real time notification retries run
+    /// Sets `time_compression`: how much faster than real time notification deliveries run
     /// (default 10 000).
     #[must_use]
     pub fn time_compression(mut self, time_compression: f64) -> Self {
@@ -166,6 +313,22 @@ impl SandboxOptions {
     #[must_use]
     pub fn products(mut self, products: Vec<(Product, i64)>) -> Self {
         self.products = products;
+        self
+    }
+
+    /// Sets `notify_poll_interval`: how often Lianhe's notification poll runs (default 5
+    /// minutes; `Duration::ZERO` for none). See [`notification_schedule`].
+    #[must_use]
+    pub fn notify_poll_interval(mut self, notify_poll_interval: Duration) -> Self {
+        self.notify_poll_interval = notify_poll_interval;
+        self
+    }
+
+    /// Sets `refund_window_field`: which product field is 验票结束时间, from which the 5-day
+    /// refund window runs (default `expireTime`).
+    #[must_use]
+    pub fn refund_window_field(mut self, refund_window_field: RefundWindowField) -> Self {
+        self.refund_window_field = refund_window_field;
         self
     }
 }
@@ -474,18 +637,23 @@ impl LianheSandbox {
             accept: |status, body| {
                 status.is_success() && String::from_utf8_lossy(body).trim() == crate::notify::ACK
             },
-            schedule: RetrySchedule::doubling(Duration::from_secs(180), 10),
+            schedule: notification_schedule(
+                self.simulator.options.clock.now_seconds(),
+                self.simulator.options.notify_poll_interval,
+            ),
         };
         self.dispatcher.dispatch(webhook);
         Ok(())
     }
 
-    /// Every delivery attempt so far.
+    /// Every delivery attempt so far; `simulated_at` is the simulated time since the
+    /// notification was raised.
     pub fn delivery_attempts(&self) -> Vec<DeliveryAttempt> {
         self.dispatcher.attempts()
     }
 
-    /// Waits until every notification sent so far was accepted or gave up.
+    /// Waits until every notification raised so far was accepted or gave up (after
+    /// [`NOTIFY_RETRIES`] retries), and returns their reports in the order they were raised.
     pub async fn settle_notifications(&self) -> Vec<DeliveryReport> {
         self.dispatcher.settle().await
     }
@@ -516,7 +684,9 @@ impl tixpay_core::sandbox::SandboxHandler for Simulator {
             "creatOrder" => place_order(s, &body, partner_id, false),
             "payOrder" => pay_order(s, &body, partner_id),
             "queryOrder" => query_order(s, &body, partner_id),
-            "cancelOrder" => cancel_order(s, &body, partner_id, now),
+            "cancelOrder" => {
+                cancel_order(s, &body, partner_id, now, self.options.refund_window_field)
+            }
             "send" => resend(s, &body, partner_id),
             _ => fail("未知的接口方法"),
         })
@@ -738,7 +908,13 @@ fn query_order(s: &mut State, body: &Value, partner_id: i64) -> SandboxResponse 
     )
 }
 
-fn cancel_order(s: &mut State, body: &Value, partner_id: i64, now: i64) -> SandboxResponse {
+fn cancel_order(
+    s: &mut State,
+    body: &Value,
+    partner_id: i64,
+    now: i64,
+    window: RefundWindowField,
+) -> SandboxResponse {
     let quantity = body.get("quantity").and_then(as_i64).unwrap_or(0);
     let refund_key = text(body, "refundId")
         .or_else(|| text(body, "orderId"))
@@ -781,8 +957,9 @@ fn cancel_order(s: &mut State, body: &Value, partner_id: i64, now: i64) -> Sandb
         return refuse(order, why, 0, Some(refund_status::NOT_REFUNDABLE));
     }
     let product = products.get(&order.deal_id).map(|(p, _)| p);
+    // 最迟在产品验票结束时间后5天内提交退款请求.
     let expired = product
-        .and_then(|p| p.expire_time.as_deref())
+        .and_then(|p| window.value(p))
         .and_then(|t| datetime::parse_local(t, datetime::CST))
         .is_some_and(|expire| now > expire + 5 * 86_400);
     if expired {

@@ -548,6 +548,16 @@ impl PayOrder {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OrderReceipt {
+    /// `partnerId` from the reply's envelope (合作方ID). The client accepts only replies
+    /// that echo the configured partner, so in a reply it returns this is the configured
+    /// partner id.
+    #[serde(
+        rename = "partnerId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
+    pub partner_id: Option<i64>,
     /// `LHOrderId`: Lianhe's order id (keep it as a string, as the documents advise).
     /// `payOrder` may leave it out on failure.
     #[serde(
@@ -616,6 +626,16 @@ impl QueryOrder {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OrderInfo {
+    /// `partnerId` from the reply's envelope (合作方ID). The client accepts only replies
+    /// that echo the configured partner, so in a reply it returns this is the configured
+    /// partner id.
+    #[serde(
+        rename = "partnerId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
+    pub partner_id: Option<i64>,
     /// `orderId`.
     #[serde(rename = "orderId", default, deserialize_with = "lenient::opt_string")]
     pub order_id: Option<String>,
@@ -788,6 +808,16 @@ pub enum CancelOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CancelAccepted {
+    /// `partnerId` from the reply's envelope (合作方ID). The client accepts only replies
+    /// that echo the configured partner, so in a reply it returns this is the configured
+    /// partner id.
+    #[serde(
+        rename = "partnerId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
+    pub partner_id: Option<i64>,
     /// `LHOrderId`.
     #[serde(
         rename = "LHOrderId",
@@ -815,6 +845,9 @@ pub struct CancelRefused {
     pub code: i64,
     /// `describe`.
     pub describe: String,
+    /// `partnerId` from the reply's envelope (合作方ID): the configured partner id (a
+    /// refusal for another partner is an error, never a `CancelRefused`).
+    pub partner_id: Option<i64>,
     /// `LHOrderId`.
     pub lh_order_id: Option<String>,
     /// `orderStatus`.
@@ -858,6 +891,16 @@ impl ResendVoucher {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Voucher {
+    /// `partnerId` from the reply's envelope (合作方ID). The client accepts only replies
+    /// that echo the configured partner, so in a reply it returns this is the configured
+    /// partner id.
+    #[serde(
+        rename = "partnerId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::opt_i64"
+    )]
+    pub partner_id: Option<i64>,
     /// `voucherType`.
     #[serde(rename = "voucherType", default)]
     pub voucher_type: VoucherType,
@@ -1197,6 +1240,9 @@ impl GetTeam {
 pub struct ProductPage {
     /// `totalSize`, when the server sends it.
     pub total_size: Option<i64>,
+    /// `partnerId` from the reply's envelope (合作方ID): the configured partner id, which the
+    /// client requires every reply to echo.
+    pub partner_id: Option<i64>,
     /// The products.
     pub products: Vec<Product>,
 }

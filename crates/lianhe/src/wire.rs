@@ -184,6 +184,11 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 impl Head {
+    /// `partnerId` as a number, when it is one.
+    pub(crate) fn partner(&self) -> Option<i64> {
+        self.partner_id.as_deref().and_then(|p| p.parse().ok())
+    }
+
     /// The value of an echoed field: `partnerId`, `body.LHOrderId`, `body.orderId`.
     pub(crate) fn echoed(&self, field: &str) -> Option<&str> {
         match field {
@@ -299,6 +304,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(r.head.echoed("partnerId"), Some("3528"));
+        assert_eq!(r.head.partner(), Some(3528));
         assert_eq!(r.head.echoed("body.LHOrderId"), Some("15354"));
         assert_eq!(r.head.echoed("body.orderId"), Some("T1"));
         assert_eq!(r.head.echoed("body.other"), None);
@@ -314,6 +320,11 @@ mod tests {
         }
         let r = parse(&response(200, r#"{"code":10000,"partnerId":"3528"}"#)).unwrap();
         assert_eq!(r.head.echoed("partnerId"), Some("3528"));
+        assert_eq!(r.head.partner(), Some(3528));
+        let r = parse(&response(200, r#"{"code":10000,"partnerId":"x1"}"#)).unwrap();
+        assert_eq!(r.head.partner(), None);
+        let r = parse(&response(200, r#"{"code":10000}"#)).unwrap();
+        assert_eq!(r.head.partner(), None);
     }
 
     #[test]

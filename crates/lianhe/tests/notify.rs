@@ -315,3 +315,93 @@ fn rejections_without_a_refund_serial_stay_distinct() {
         .dedup_key();
     assert_eq!(ka, again);
 }
+
+#[test]
+fn a_verified_notification_must_be_for_the_configured_partner() {
+    let parser = NotificationParser::new(&config());
+    let refused = |body: &str| {
+        let err = parser
+            .parse(&signed_headers(DATE), body.as_bytes())
+            .unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::Signature {
+                    subject: SignatureSubject::Notification,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.provider(), Some("lianhe"));
+        err
+    };
+    // Correctly signed, but for partner 9999: refused, and the error says which.
+    for sample in [SN_SAMPLE, RE_SUCCESS, RE_REJECTED] {
+        let foreign = sample.replace("\"partnerId\":3528", "\"partnerId\":9999");
+        assert_ne!(foreign, sample);
+        let err = refused(&foreign);
+        assert!(err.to_string().contains("9999"), "{err}");
+    }
+    // As a numeric string: compared by value.
+    let as_text = RE_SUCCESS.replace("\"partnerId\":3528", "\"partnerId\":\"3528\"");
+    assert!(
+        parser
+            .parse(&signed_headers(DATE), as_text.as_bytes())
+            .is_ok()
+    );
+    let foreign_text = RE_SUCCESS.replace("\"partnerId\":3528", "\"partnerId\":\"3529\"");
+    refused(&foreign_text);
+    // Without a partnerId (documented as required): refused.
+    let none = RE_SUCCESS.replace("\"partnerId\":3528,", "");
+    assert!(!none.contains("partnerId"));
+    refused(&none);
+    // A method the crate does not know is held to the same rule.
+    refused(r#"{"code":10000,"partnerId":1,"method":"priceNotify","body":{"x":1}}"#);
+    assert!(matches!(
+        parser
+            .parse(
+                &signed_headers(DATE),
+                br#"{"code":10000,"partnerId":3528,"method":"priceNotify","body":{"x":1}}"#
+            )
+            .unwrap(),
+        Notification::Unknown { .. }
+    ));
+
+    // The same notifications for our partner are accepted, and say so.
+    for sample in [SN_SAMPLE, RE_SUCCESS, RE_REJECTED] {
+        let partner = match parser.parse(&signed_headers(DATE), sample.as_bytes()) {
+            Ok(Notification::Redeemed(r)) => r.partner_id,
+            Ok(Notification::Refund(r)) => r.partner_id,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(partner, Some(3528));
+    }
+}
+
+#[test]
+fn the_partner_check_belongs_to_verification_not_to_parsing() {
+    // A parser configured for another partner refuses our samples…
+    let other = Config::new(1985, "testapi", Secret::new(SECRET));
+    let err = NotificationParser::new(&other)
+        .parse(&signed_headers(DATE), SN_SAMPLE.as_bytes())
+        .unwrap_err();
+    assert!(err.to_string().contains("not 1985"), "{err}");
+    // …while the unverified parser parses any partner's, and shows whose it is.
+    let foreign = RE_SUCCESS.replace("\"partnerId\":3528", "\"partnerId\":9999");
+    let Notification::Refund(r) = NotificationParser::unverified()
+        .parse(&http::HeaderMap::new(), foreign.as_bytes())
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(r.partner_id, Some(9999));
+    let none = SN_SAMPLE.replace("\"partnerId\":3528,", "");
+    let Notification::Redeemed(r) = NotificationParser::unverified()
+        .parse(&http::HeaderMap::new(), none.as_bytes())
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(r.partner_id, None);
+}

@@ -85,6 +85,7 @@ async fn get_team_page_and_multi() {
         .await
         .unwrap();
     assert_eq!(page.total_size, Some(40));
+    assert_eq!(page.partner_id, Some(3528));
     assert_eq!(page.products.len(), 1);
     let p = &page.products[0];
     assert_eq!(p.deal_id, "852");
@@ -129,6 +130,7 @@ async fn new_order_success_and_order_error_code() {
         .travel_date("2024-05-01");
     let receipt = client(&server).new_order(&order).await.unwrap();
     assert_eq!(receipt.lh_order_id.as_deref(), Some("15354"));
+    assert_eq!(receipt.partner_id, Some(3528));
     assert_eq!(receipt.order_status, OrderStatus(3));
     assert_eq!(receipt.voucher_type, VoucherType::SmsCode);
     assert_eq!(receipt.voucher.as_deref(), Some("156465465858"));
@@ -167,6 +169,7 @@ async fn create_order_uses_the_provider_spelling() {
     let order = CreateOrder::new("T2", "852", Fen::new(10_000), 1, visitors);
     let receipt = client(&server).create_order(&order).await.unwrap();
     assert_eq!(receipt.order_status, OrderStatus(2));
+    assert_eq!(receipt.partner_id, Some(3528));
     assert_eq!(receipt.voucher.as_deref(), Some(""));
 
     let server = mock_server().await;
@@ -197,6 +200,7 @@ async fn pay_order_success_and_failure_without_lh_order_id() {
     let pay = PayOrder::new(&created, "15354").pay_id("BANK-1");
     let receipt = client(&server).pay_order(&pay).await.unwrap();
     assert_eq!(receipt.order_status, OrderStatus(4));
+    assert_eq!(receipt.partner_id, Some(3528));
 
     let server = mock_server().await;
     expect(
@@ -224,6 +228,7 @@ async fn query_order_codes_200_and_300() {
     let q = QueryOrder::new("partnerorderid15354", "15354");
     let info = client(&server).query_order(&q).await.unwrap();
     assert_eq!(info.order_status, OrderStatus(8));
+    assert_eq!(info.partner_id, Some(3528));
     assert_eq!(info.order_quantity, Some(6));
     assert_eq!(info.used_quantity, Some(3));
     assert_eq!(info.refunded_quantity, Some(1));
@@ -257,6 +262,7 @@ async fn cancel_order_accepted_and_refused() {
     match client(&server).cancel_order(&cancel).await.unwrap() {
         CancelOutcome::Accepted(a) => {
             assert_eq!(a.order_status, OrderStatus(6));
+            assert_eq!(a.partner_id, Some(3528));
             assert_eq!(a.refundable_quantity, Some(3));
         }
         other => panic!("{other:?}"),
@@ -274,11 +280,47 @@ async fn cancel_order_accepted_and_refused() {
         CancelOutcome::Refused(r) => {
             assert_eq!(r.code, 20000);
             assert_eq!(r.describe, "执行失败");
+            assert_eq!(r.partner_id, Some(3528));
             assert_eq!(r.refundable_quantity, Some(0));
             assert_eq!(r.order_status, Some(OrderStatus(7)));
             assert_eq!(r.refund_status, Some(RefundStatus(2)));
         }
         other => panic!("{other:?}"),
+    }
+
+    // Any one piece of Lianhe's view of the order makes a typed refusal: the refundable
+    // quantity alone (退款数量超出可退款数量), or a status alone (已申请退款, 已退款 …).
+    for (reply, refundable, status, refund_status) in [
+        (
+            r#"{"code":20000,"describe":"申请退款数量超出可退款数量","partnerId":3528,"body":{"LHOrderId":"15354","reQuantity":2}}"#,
+            Some(2),
+            None,
+            None,
+        ),
+        (
+            r#"{"code":20000,"describe":"订单已退款","partnerId":3528,"body":{"LHOrderId":"15354","orderStatus":6}}"#,
+            None,
+            Some(OrderStatus(6)),
+            None,
+        ),
+        (
+            r#"{"code":20000,"describe":"订单已申请退款","partnerId":3528,"body":{"LHOrderId":"15354","reStatus":2}}"#,
+            None,
+            None,
+            Some(RefundStatus(2)),
+        ),
+    ] {
+        let server = mock_server().await;
+        expect(&server, "cancelOrder", body, reply).await;
+        match client(&server).cancel_order(&cancel).await.unwrap() {
+            CancelOutcome::Refused(r) => {
+                assert_eq!(r.refundable_quantity, refundable, "{reply}");
+                assert_eq!(r.order_status, status, "{reply}");
+                assert_eq!(r.refund_status, refund_status, "{reply}");
+                assert_eq!(r.lh_order_id.as_deref(), Some("15354"));
+            }
+            other => panic!("{reply}: {other:?}"),
+        }
     }
 
     // A failure that carries no order state is an ordinary provider error.
@@ -327,6 +369,7 @@ async fn send_resends_the_voucher() {
         .await
         .unwrap();
     assert_eq!(v.voucher_type, VoucherType::QrCode);
+    assert_eq!(v.partner_id, Some(3528));
     assert_eq!(v.voucher.as_deref(), Some("158965846238"));
 
     let server = mock_server().await;
@@ -540,7 +583,7 @@ async fn unknown_statuses_and_string_codes_decode() {
     reply_always(
         &server,
         ResponseTemplate::new(200).set_body_string(
-            r#"{"code":"200","describe":"ok","partnerId":"3528","body":{"orderId":"T1","LHOrderId":15354,"orderStatus":"42","orderQuantity":"6","useQuantity":0,"reStatus":99,"newField":{"x":1}}}"#,
+            r#"{"code":"200","describe":"ok","partnerId":"3528","body":{"partnerId":7,"orderId":"T1","LHOrderId":15354,"orderStatus":"42","orderQuantity":"6","useQuantity":0,"reStatus":99,"newField":{"x":1}}}"#,
         ),
     )
     .await;
@@ -553,6 +596,8 @@ async fn unknown_statuses_and_string_codes_decode() {
     assert_eq!(info.order_quantity, Some(6));
     assert_eq!(info.refund_status, Some(RefundStatus(99)));
     assert_eq!(info.extra["newField"]["x"], 1);
+    // `partner_id` is the envelope's (the one the binding checked), as a number.
+    assert_eq!(info.partner_id, Some(3528));
 }
 
 /// `queryOrder` for T1 / 15354 answered with `body`.
