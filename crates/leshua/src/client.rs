@@ -3,13 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use tixpay_core::validate;
 use tixpay_core::{Error, HttpClient, Idempotency, Operation};
 
 use crate::auth::{ReplyCheck, request_sign};
 use crate::config::Config;
 use crate::types::{
     BarcodePay, Fields, OrderRef, OrderReply, Refund, RefundRef, RefundReply, UnifiedOrder,
-    check_id,
 };
 use crate::wire::form_body;
 
@@ -104,7 +104,7 @@ impl Client {
         let context = |e: Error| e.with_provider(PROVIDER).with_operation(service);
         // `Config::new` takes any text; the manual's limit is checked here, before anything
         // is signed or sent.
-        check_id("merchant_id", &config.merchant_id, MERCHANT_ID_MAX).map_err(context)?;
+        validate::required("merchant_id", &config.merchant_id, MERCHANT_ID_MAX).map_err(context)?;
         // The nonce is drawn once per call: a retry resends the same signed bytes.
         let nonce = config.nonce.nonce(32).map_err(context)?;
         let mut fields: Vec<(&str, &str)> =

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use tixpay_core::validate;
 use tixpay_core::{Error, Fen};
 
 /// A reply's or notification's fields, in document order, exactly as received.
@@ -197,7 +198,7 @@ impl OrderRef {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let (name, value) = self.field();
         let max = if name == "third_order_id" { 64 } else { 32 };
-        check_id(name, value, max)
+        validate::required(name, value, max)
     }
 
     /// The id, whichever it is.
@@ -227,34 +228,15 @@ impl RefundRef {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         match self {
             Self::MerchantRefundId(id) => check_refund_id(id),
-            Self::LeshuaRefundId(id) => check_id("leshua_refund_id", id, 32),
+            Self::LeshuaRefundId(id) => validate::required("leshua_refund_id", id, 32),
         }
     }
-}
-
-pub(crate) fn check_len(name: &str, value: &str, max: usize) -> Result<(), Error> {
-    let len = value.chars().count();
-    if len > max {
-        return Err(Error::invalid_request(
-            name,
-            format!("is {len} characters; the limit is {max}"),
-        ));
-    }
-    Ok(())
-}
-
-/// A required value: not blank, at most `max` characters.
-pub(crate) fn check_id(name: &str, value: &str, max: usize) -> Result<(), Error> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid_request(name, "is required"));
-    }
-    check_len(name, value, max)
 }
 
 /// `merchant_refund_id`: required, at most 64 characters, letters and digits only (the
 /// manual allows letters; public clients report that `_` and other symbols are refused).
 pub(crate) fn check_refund_id(id: &str) -> Result<(), Error> {
-    check_id("merchant_refund_id", id, 64)?;
+    validate::required("merchant_refund_id", id, 64)?;
     if !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Error::invalid_request(
             "merchant_refund_id",
@@ -268,7 +250,7 @@ fn check_amount(name: &str, amount: Fen) -> Result<(), Error> {
     if amount.is_zero() {
         return Err(Error::invalid_request(name, "must be above zero"));
     }
-    check_len(name, &amount.to_string(), 10)
+    validate::at_most(name, &amount.to_string(), 10)
 }
 
 /// How a `get_tdcode` order is paid (`jspay_flag`), with the fields each mode requires.
@@ -447,16 +429,16 @@ impl UnifiedOrder {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_id("third_order_id", &self.third_order_id, 64)?;
+        validate::required("third_order_id", &self.third_order_id, 64)?;
         check_amount("amount", self.amount)?;
         if let PayWay::Unknown(w) = &self.pay_way {
-            check_id("pay_way", w, 16)?;
+            validate::required("pay_way", w, 16)?;
         }
         match &self.mode {
             PayMode::Jsapi { sub_openid } | PayMode::MiniProgram { sub_openid } => {
-                check_id("sub_openid", sub_openid, 32)?;
+                validate::required("sub_openid", sub_openid, 32)?;
             }
-            PayMode::Cashier { jump_url } => check_id("jump_url", jump_url, 128)?,
+            PayMode::Cashier { jump_url } => validate::required("jump_url", jump_url, 128)?,
             PayMode::Native => {}
         }
         check_optional(&self.optional())?;
@@ -478,7 +460,7 @@ fn push_optional(out: &mut Vec<(String, String)>, optional: &[Optional<'_>]) {
 fn check_optional(optional: &[Optional<'_>]) -> Result<(), Error> {
     for (name, value, max) in optional {
         if let (Some(v), Some(max)) = (value, max) {
-            check_len(name, v, *max)?;
+            validate::at_most(name, v, *max)?;
         }
     }
     Ok(())
@@ -617,8 +599,8 @@ impl BarcodePay {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_id("auth_code", &self.auth_code, 128)?;
-        check_id("third_order_id", &self.third_order_id, 64)?;
+        validate::required("auth_code", &self.auth_code, 128)?;
+        validate::required("third_order_id", &self.third_order_id, 64)?;
         check_amount("amount", self.amount)?;
         check_optional(&self.optional())?;
         check_extra(&self.extra, &[])
@@ -1066,12 +1048,15 @@ mod tests {
 
     #[test]
     fn required_ids_are_checked() {
-        assert!(check_id("merchant_id", "0123456789", 10).is_ok());
-        assert!(check_id("merchant_id", "1", 10).is_ok());
+        assert!(validate::required("merchant_id", "0123456789", 10).is_ok());
+        assert!(validate::required("merchant_id", "1", 10).is_ok());
         for bad in ["", "  ", "01234567890"] {
-            assert!(check_id("merchant_id", bad, 10).is_err(), "{bad:?}");
+            assert!(
+                validate::required("merchant_id", bad, 10).is_err(),
+                "{bad:?}"
+            );
         }
         // Characters, not bytes.
-        assert!(check_id("merchant_id", "商户号商户号商户号商", 10).is_ok());
+        assert!(validate::required("merchant_id", "商户号商户号商户号商", 10).is_ok());
     }
 }

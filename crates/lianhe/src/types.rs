@@ -9,6 +9,7 @@ use serde::de::Deserializer;
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use tixpay_core::money::yuan_json;
+use tixpay_core::validate;
 use tixpay_core::{Error, Fen};
 
 pub(crate) use tixpay_core::json::lenient;
@@ -223,14 +224,6 @@ impl Serialize for SmsSender {
     }
 }
 
-fn required(field: &str, value: &str) -> Result<(), Error> {
-    if value.trim().is_empty() {
-        Err(Error::invalid_request(field, "is required"))
-    } else {
-        Ok(())
-    }
-}
-
 /// A price must be above zero and within what Lianhe's double-based parser reads exactly.
 fn check_price(price: Fen) -> Result<(), Error> {
     if price.is_zero() {
@@ -258,8 +251,8 @@ fn check_order_fields(
     team_type: Option<&TeamType>,
     visitor: &Visitors,
 ) -> Result<(), Error> {
-    required("orderId", order_id)?;
-    required("LHDealId", deal_id)?;
+    validate::not_blank("orderId", order_id)?;
+    validate::not_blank("LHDealId", deal_id)?;
     check_price(sell_price)?;
     if quantity == 0 {
         return Err(Error::invalid_request("quantity", "must be at least 1"));
@@ -287,8 +280,8 @@ fn check_order_fields(
         ));
     }
     for v in visitors {
-        required("visitor.name", &v.name)?;
-        required("visitor.mobile", &v.mobile)?;
+        validate::not_blank("visitor.name", &v.name)?;
+        validate::not_blank("visitor.mobile", &v.mobile)?;
     }
     Ok(())
 }
@@ -531,7 +524,7 @@ impl PayOrder {
     order_setters!();
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        required("LHOrderId", &self.lh_order_id)?;
+        validate::not_blank("LHOrderId", &self.lh_order_id)?;
         check_order_fields(
             &self.order_id,
             &self.deal_id,
@@ -613,8 +606,8 @@ impl QueryOrder {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        required("orderId", &self.order_id)?;
-        required("LHOrderId", &self.lh_order_id)
+        validate::not_blank("orderId", &self.order_id)?;
+        validate::not_blank("LHOrderId", &self.lh_order_id)
     }
 }
 
@@ -761,8 +754,8 @@ impl CancelOrder {
 
     /// Checks the request against the documented rules without sending it.
     pub fn validate(&self) -> Result<(), Error> {
-        required("orderId", &self.order_id)?;
-        required("LHOrderId", &self.lh_order_id)?;
+        validate::not_blank("orderId", &self.order_id)?;
+        validate::not_blank("LHOrderId", &self.lh_order_id)?;
         if self
             .refund_id
             .as_deref()
@@ -882,8 +875,8 @@ impl ResendVoucher {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        required("orderId", &self.order_id)?;
-        required("LHOrderId", &self.lh_order_id)
+        validate::not_blank("orderId", &self.order_id)?;
+        validate::not_blank("LHOrderId", &self.lh_order_id)
     }
 }
 
