@@ -44,12 +44,20 @@ fn client(server: &MockServer) -> Client {
 /// The reply signature computed independently: sorted `k=v` over every field but sign,
 /// leshua and resp_code, empties kept, `&key=`, MD5 upper-case.
 fn signed_reply(fields: &[(&str, &str)]) -> String {
+    signed_reply_without(fields, &[])
+}
+
+/// A reply signed over every field but sign, leshua, resp_code and `unsigned` (the variants
+/// of LeShua's rule that leave `error_code` out as well).
+fn signed_reply_without(fields: &[(&str, &str)], unsigned: &[&str]) -> String {
     let mut p = SortedParams::new();
     for (k, v) in fields {
         p.push(*k, *v);
     }
+    let mut excluded = vec!["sign", "leshua", "resp_code"];
+    excluded.extend_from_slice(unsigned);
     let sign = md5_hex_upper(
-        p.exclude(&["sign", "leshua", "resp_code"])
+        p.exclude(&excluded)
             .to_string_with_suffix("key", KEY)
             .as_bytes(),
     );
@@ -597,11 +605,7 @@ async fn http_errors_and_retries() {
         .respond_with(ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>"))
         .mount(&server)
         .await;
-    let http = HttpClient::builder()
-        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
-        .build()
-        .unwrap();
-    let c = Client::with_http_client(config(&server), http);
+    let c = client(&server);
     let err = c
         .query_order(&OrderRef::ThirdOrderId("T1".into()))
         .await
@@ -937,20 +941,7 @@ async fn an_unsigned_error_code_under_the_compatible_rule_settles_nothing() {
         ("error_code", "-20023"),
         ("error_msg", "订单可退余额不足"),
     ];
-    let mut p = SortedParams::new();
-    for (k, v) in &fields {
-        p.push(*k, *v);
-    }
-    let sign = md5_hex_upper(
-        p.exclude(&["sign", "leshua", "resp_code", "error_code"])
-            .to_string_with_suffix("key", KEY)
-            .as_bytes(),
-    );
-    let mut xml = String::from("<leshua>");
-    for (k, v) in &fields {
-        xml.push_str(&format!("<{k}>{v}</{k}>"));
-    }
-    xml.push_str(&format!("<sign>{sign}</sign></leshua>"));
+    let xml = signed_reply_without(&fields, &["error_code"]);
     let err = refund_replied_with_config(&xml, |c| c.verify_rule(VerifyRule::Compatible)).await;
     assert_eq!(err.api_code(), Some("-20023"));
     assert!(err.is_outcome_unknown(), "{err}");
@@ -986,20 +977,7 @@ async fn error_code_is_handed_out_only_when_the_signature_covers_it() {
     assert_eq!(documented.fields.get("error_code"), Some("0"));
     assert_eq!(documented.fields.get("resp_code"), None);
     // A variant that leaves error_code out of the signature: it is not handed out.
-    let mut p = SortedParams::new();
-    for (k, v) in &fields {
-        p.push(*k, *v);
-    }
-    let sign = md5_hex_upper(
-        p.exclude(&["sign", "leshua", "resp_code", "error_code"])
-            .to_string_with_suffix("key", KEY)
-            .as_bytes(),
-    );
-    let mut xml = String::from("<leshua>");
-    for (k, v) in &fields {
-        xml.push_str(&format!("<{k}>{v}</{k}>"));
-    }
-    xml.push_str(&format!("<sign>{sign}</sign></leshua>"));
+    let xml = signed_reply_without(&fields, &["error_code"]);
     let variant = reply(xml, VerifyRule::Compatible).await;
     assert_eq!(variant.status, Some(OrderStatus::Paid));
     assert_eq!(variant.fields.get("error_code"), None);
@@ -1026,11 +1004,7 @@ async fn system_error_codes_are_retried_for_reads_and_keyed_writes() {
         )
         .mount(&server)
         .await;
-    let http = HttpClient::builder()
-        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
-        .build()
-        .unwrap();
-    let c = Client::with_http_client(config(&server), http);
+    let c = client(&server);
     let reply = c
         .query_order(&OrderRef::ThirdOrderId("T1".into()))
         .await
@@ -1060,15 +1034,8 @@ async fn system_error_codes_are_retried_for_reads_and_keyed_writes() {
         .respond_with(ResponseTemplate::new(200).set_body_string(genuine_refund_reply("0")))
         .mount(&server)
         .await;
-    let http = HttpClient::builder()
-        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
-        .build()
-        .unwrap();
     let refund = Refund::new(OrderRef::ThirdOrderId("T1".into()), "R1", Fen::new(1));
-    let reply = Client::with_http_client(config(&server), http)
-        .refund(&refund)
-        .await
-        .unwrap();
+    let reply = client(&server).refund(&refund).await.unwrap();
     assert_eq!(reply.merchant_refund_id.as_deref(), Some("R1"));
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 2);
@@ -1276,11 +1243,7 @@ async fn a_resent_refund_repeats_its_extra_fields_byte_for_byte() {
         )
         .mount(&server)
         .await;
-    let http = fixed_clock_client(1_700_000_000, &InstantSleep::default()).unwrap();
-    let reply = Client::with_http_client(config(&server), http)
-        .refund(&refund_with_extras())
-        .await
-        .unwrap();
+    let reply = client(&server).refund(&refund_with_extras()).await.unwrap();
     assert_eq!(reply.status, Some(OrderStatus::Refunding));
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 3);

@@ -325,11 +325,7 @@ async fn refunds_are_never_retried() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    let http = HttpClient::builder()
-        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
-        .build()
-        .unwrap();
-    let client = Client::with_http_client(config(&server), http);
+    let client = client_with(config(&server));
     let err = client
         .refund_tickets(&RefundParm::whole_order("O1"))
         .await
@@ -1083,11 +1079,7 @@ async fn an_iis_error_page_is_an_http_error_and_a_503_is_retried() {
         ResponseTemplate::new(200).set_body_raw(order, "application/json"),
     )
     .await;
-    let http = HttpClient::builder()
-        .sleep(Arc::new(tixpay_core::retry::InstantSleep::default()))
-        .build()
-        .unwrap();
-    let found = Client::with_http_client(config(&server), http)
+    let found = client_with(config(&server))
         .query_order("O1", None)
         .await
         .unwrap();
