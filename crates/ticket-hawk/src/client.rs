@@ -390,8 +390,8 @@ impl Client {
                 for (k, v) in params {
                     xml.push_str(&format!(
                         "<KeyValueOfstringstring><Key>{}</Key><Value>{}</Value></KeyValueOfstringstring>",
-                        xml_escape(k),
-                        xml_escape(v)
+                        wire::escape(k),
+                        wire::escape(v)
                     ));
                 }
                 xml.push_str("</ArrayOfKeyValueOfstringstring>");
@@ -521,12 +521,6 @@ impl Client {
         Ticket::from_value(answer.value.clone())
             .ok_or_else(|| refuse(NAME, answer.decode_error("the reply is not a ticket")))
     }
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// `orderid` is at most 20 characters in every parameter type that documents it.

@@ -348,7 +348,7 @@ impl tixpay_core::sandbox::SandboxHandler for Simulator {
                 format!(
                     "<OperationResult xmlns:i=\"{}\" xmlns=\"http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Result.WebInterface\"><errcode>{code}</errcode><errmsg>{}</errmsg></OperationResult>",
                     wire::XSI_NAMESPACE,
-                    msg.replace('&', "&amp;").replace('<', "&lt;")
+                    wire::escape(&msg)
                 ),
             ),
             Reply::Result(code, msg) => (
@@ -372,10 +372,7 @@ fn to_xml(value: &Value, root: &str) -> String {
         for (k, v) in map {
             match v {
                 Value::Null => out.push_str(&format!("<{k} i:nil=\"true\"/>")),
-                Value::String(s) => out.push_str(&format!(
-                    "<{k}>{}</{k}>",
-                    s.replace('&', "&amp;").replace('<', "&lt;")
-                )),
+                Value::String(s) => out.push_str(&format!("<{k}>{}</{k}>", wire::escape(s))),
                 other => out.push_str(&format!("<{k}>{other}</{k}>")),
             }
         }

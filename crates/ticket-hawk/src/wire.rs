@@ -23,7 +23,8 @@ pub(crate) enum DcValue {
     Object(Vec<(&'static str, DcValue)>),
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for an XML element or attribute value.
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -1325,3 +1325,25 @@ async fn invalid_payments_are_not_sent() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_payment_reply_that_is_no_operator_result_is_a_decode_error() {
+    let server = mock_server().await;
+    answer_always(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_raw(r#"{"orderid":"20240101000123"}"#, "application/json"),
+    )
+    .await;
+    let err = client_with(config(&server))
+        .pay_with_verify_code(&PayWithVerifyCode::new(
+            "20240101000123",
+            "428913",
+            "13800138000",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("OrderOperatorResult"), "{err}");
+    assert!(err.may_have_been_sent());
+}
