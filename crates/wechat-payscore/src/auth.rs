@@ -146,6 +146,15 @@ struct Echoes {
     openid: Echoed,
     #[serde(default)]
     authorization_code: Echoed,
+    // Partner mode (`client/partner.rs`).
+    #[serde(default)]
+    sub_mchid: Echoed,
+    #[serde(default)]
+    sub_openid: Echoed,
+    #[serde(default)]
+    out_apply_no: Echoed,
+    #[serde(default)]
+    scene: Echoed,
 }
 
 impl Echoes {
@@ -157,6 +166,10 @@ impl Echoes {
             "mchid" => self.mchid.as_deref(),
             "openid" => self.openid.as_deref(),
             "authorization_code" => self.authorization_code.as_deref(),
+            "sub_mchid" => self.sub_mchid.as_deref(),
+            "sub_openid" => self.sub_openid.as_deref(),
+            "out_apply_no" => self.out_apply_no.as_deref(),
+            "scene" => self.scene.as_deref(),
             _ => None,
         }
     }

@@ -21,6 +21,9 @@ use tixpay_core::validate;
 
 use crate::wire::{Decoded, PROVIDER, check_segment, context, encode, expect_body};
 
+mod partner;
+pub use partner::PartnerClient;
+
 /// How to find a service order for a query (endpoint 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -13,13 +13,21 @@ pub mod sandbox;
 mod types;
 mod wire;
 
-pub use client::{Client, OrderRef};
+pub use client::{Client, OrderRef, PartnerClient};
 pub use config::{BACKUP_BASE_URL, Config, DEFAULT_CERTIFICATE_REFRESH, PRODUCTION_BASE_URL};
 pub use error::{ErrorCode, PayScoreCode};
 /// `tixpay-core`, re-exported so that this crate works alone: the shared client, errors,
 /// money, secrets, clocks and test helpers are reachable as `core::…`.
 pub use tixpay_core as core;
 pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
+pub use types::{
+    ApplyForScene, PartnerAssessUserRiskLevel, PartnerCancelServiceOrder,
+    PartnerCompleteServiceOrder, PartnerCreateServiceOrder, PartnerDirectComplete,
+    PartnerModifyServiceOrder, PartnerPaymentMessage, PartnerPermissionsRequest,
+    PartnerSyncDetail, PartnerSyncServiceOrder, PartnerTerminateAuthorization, PartnerUser, Quota,
+    SceneToken, ServiceAccountApplication, ServiceAccountApplicationState, ServiceQuotas,
+    TransactionSceneInfo,
+};
 pub use types::{
     AssessUserRiskLevel, Authorization, AuthorizationState, BillFile, CancelServiceOrder,
     Collection, CollectionDetail, CollectionState, CompleteServiceOrder, CreateServiceOrder,

@@ -6,6 +6,17 @@ use serde::{Deserialize, Serialize};
 use tixpay_core::validate;
 use tixpay_core::{Error, Fen};
 
+mod partner;
+pub use partner::{
+    ApplyForScene, PartnerAssessUserRiskLevel, PartnerCancelServiceOrder,
+    PartnerCompleteServiceOrder, PartnerCreateServiceOrder, PartnerDirectComplete,
+    PartnerModifyServiceOrder, PartnerPaymentMessage, PartnerPermissionsRequest,
+    PartnerSyncDetail, PartnerSyncServiceOrder, PartnerTerminateAuthorization, PartnerUser, Quota,
+    SceneToken, ServiceAccountApplication, ServiceAccountApplicationState, ServiceQuotas,
+    TransactionSceneInfo,
+};
+pub(crate) use partner::PartnerServiceRef;
+
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal,)* }) => {
         $(#[$doc])*
@@ -683,9 +694,31 @@ pub struct ServiceOrder {
     /// `package`: the data the mini-program / app needs to confirm the order (valid 1 h).
     #[serde(default)]
     pub package: Option<String>,
+    /// `sp_mchid`: the service provider, in partner mode, where a callback names it so
+    /// (one official sample does; the others send the provider as `mchid`). See
+    /// [`ServiceOrder::provider_mchid`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sp_mchid: Option<String>,
+    /// `sub_mchid`: the sub-merchant, in partner mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mchid: Option<String>,
+    /// `sub_appid`: the sub-merchant's app, in partner mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_appid: Option<String>,
+    /// `sub_openid`: the user under `sub_appid`, in partner mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_openid: Option<String>,
     /// Every other field, unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ServiceOrder {
+    /// In partner mode, the service provider: `mchid`, or `sp_mchid` where the payload
+    /// names it so. In direct mode, the merchant.
+    pub fn provider_mchid(&self) -> Option<&str> {
+        self.mchid.as_deref().or(self.sp_mchid.as_deref())
+    }
 }
 
 /// WeChat Pay's amounts are `int64` fen: nothing larger is ever sent.
@@ -1601,6 +1634,15 @@ pub struct Authorization {
     /// `risk_level_version`.
     #[serde(default)]
     pub risk_level_version: Option<i64>,
+    /// `sub_mchid` (partner mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mchid: Option<String>,
+    /// `sub_appid` (partner mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_appid: Option<String>,
+    /// `sub_openid` (partner mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_openid: Option<String>,
     /// Every other field, unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
