@@ -97,12 +97,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         created.state,
         created.order_id.as_deref().unwrap_or("-")
     );
-    let invoke = invoke::confirm_order(
-        client.config(),
-        created.package.as_deref().unwrap_or_default(),
-        1_700_000_000,
-        "n0nce",
-    )?;
+    let invoke = invoke::confirm_order(created.package.as_deref().unwrap_or_default())?;
     println!(
         "   front end  wx.openBusinessView({{businessType: \"{}\", extraData: {}}})",
         invoke.business_type,

@@ -1,11 +1,28 @@
-//! Front-end invoke parameters for `wxpayScoreUse` (confirm an order) and
-//! `wxpayScoreDetail` (show an order), signed APIv2-style: sorted non-empty parameters,
-//! `&key=<APIv2 key>`, HMAC-SHA256 keyed with the APIv2 key, upper-case hex (spec §2.7).
+//! Front-end invoke parameters for PayScore's mini-program (`wx.openBusinessView`), JSAPI
+//! (`wx.invoke('openBusinessView')` / `WeixinJSBridge`) and app (`WXOpenBusinessView`)
+//! calls (spec §2.7, part 2 §4).
 //!
-//! The key is the **APIv2** key (the official skill documents; gopay's use of the APIv3 key
-//! contradicts them). Whether `package` already carries a signature (one official page)
-//! is unresolved; this module signs the documented parameter set and leaves `package`
-//! as the create reply gave it.
+//! | `businessType` | helper | signed |
+//! |---|---|---|
+//! | `wxpayScoreEnable` (open the service after pre-authorization) | [`enable_service`], [`enable_service_in_order_scene`] | no: the current documents list only `apply_permissions_token` (and, in partner mode, `scene=ORDER`) |
+//! | `wxpayScoreUse` (confirm an order) | [`confirm_order`] | no: the current documents pass the create reply's `package` alone |
+//! | `wxpayScoreUse`, older service ids | [`confirm_order_signed`] | yes, the six-field form |
+//! | `wxpayScoreDetail` (show an order) | [`order_detail`] | yes |
+//!
+//! Each helper gives an [`InvokeParams`], one value per channel: mini-program `extraData`
+//! is [`InvokeParams::to_json`], JSAPI `queryString` and the app's `query` are
+//! [`InvokeParams::query_string`] (values percent-encoded), the app's `extInfo` is
+//! [`InvokeParams::APP_EXT_INFO`].
+//!
+//! The signed forms use APIv2-style signing: sorted non-empty parameters,
+//! `&key=<APIv2 key>`, HMAC-SHA256 keyed with the APIv2 key, upper-case hex. The key is the
+//! **APIv2** key (the official skill documents; gopay's use of the APIv3 key contradicts
+//! them); in partner mode, the provider's. Whether `package` already carries a signature
+//! (one official page) is unresolved; the signed form signs the documented parameter set
+//! and leaves `package` as the create reply gave it.
+//!
+//! The front end's callback cannot tell whether the user authorized or confirmed: confirm
+//! with a query or the callback (`PAYSCORE.USER_OPEN_SERVICE`, `PAYSCORE.USER_CONFIRM`).
 //!
 //! ```
 //! use tixpay_core::Secret;
@@ -43,6 +60,10 @@ pub struct InvokeParams {
 }
 
 impl InvokeParams {
+    /// The app's `WXOpenBusinessView.Req.extInfo`: `{"miniProgramType":0}` (the release
+    /// version of the PayScore mini-program).
+    pub const APP_EXT_INFO: &'static str = r#"{"miniProgramType":0}"#;
+
     /// The parameters as JSON (for `extraData`).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::Value::Object(
@@ -90,9 +111,80 @@ fn build(
     })
 }
 
+/// `wxpayScoreEnable`: the user opens the service after a pre-authorization
+/// ([`Client::apply_permissions`](crate::Client::apply_permissions) or
+/// [`PartnerClient::apply_permissions`](crate::PartnerClient::apply_permissions), whose
+/// token is valid about an hour). Only `apply_permissions_token` is passed; nothing is
+/// signed and no key is used.
+///
+/// ```
+/// use tixpay_wechat_payscore::invoke::{self, InvokeParams};
+///
+/// let enable = invoke::enable_service("TOKEN+a/b=")?;
+/// assert_eq!(enable.business_type, "wxpayScoreEnable");
+/// // Mini-program: wx.openBusinessView({businessType, extraData}).
+/// assert_eq!(enable.to_json(), serde_json::json!({"apply_permissions_token": "TOKEN+a/b="}));
+/// // JSAPI queryString, and the app's query: the token url-encoded.
+/// assert_eq!(enable.query_string(), "apply_permissions_token=TOKEN%2Ba%2Fb%3D");
+/// assert_eq!(InvokeParams::APP_EXT_INFO, r#"{"miniProgramType":0}"#);
+/// # Ok::<(), tixpay_core::Error>(())
+/// ```
+pub fn enable_service(apply_permissions_token: &str) -> Result<InvokeParams, Error> {
+    check_token(apply_permissions_token)?;
+    Ok(InvokeParams {
+        business_type: "wxpayScoreEnable",
+        params: vec![(
+            "apply_permissions_token".into(),
+            apply_permissions_token.to_owned(),
+        )],
+    })
+}
+
+/// `wxpayScoreEnable` in partner mode's order scene (服务商交易场景授权): as
+/// [`enable_service`], with `scene=ORDER`.
+///
+/// ```
+/// let enable = tixpay_wechat_payscore::invoke::enable_service_in_order_scene("T1")?;
+/// assert_eq!(enable.query_string(), "apply_permissions_token=T1&scene=ORDER");
+/// # Ok::<(), tixpay_core::Error>(())
+/// ```
+pub fn enable_service_in_order_scene(
+    apply_permissions_token: &str,
+) -> Result<InvokeParams, Error> {
+    let mut params = enable_service(apply_permissions_token)?;
+    params.params.push(("scene".into(), "ORDER".into()));
+    Ok(params)
+}
+
+/// The token is string(300) in the current documents and [1, 2048] in an older page: the
+/// wider bound is checked.
+fn check_token(token: &str) -> Result<(), Error> {
+    tixpay_core::validate::required("apply_permissions_token", token, 2048)
+}
+
 /// `wxpayScoreUse`: the user confirms the order created with `package` (from the create
-/// reply). `timestamp` in seconds; `nonce_str` ≤ 32 characters.
-pub fn confirm_order(
+/// reply, valid an hour), in the form the current documents show: `package` alone,
+/// nothing signed. Older service ids that still need the signed six-field form use
+/// [`confirm_order_signed`].
+///
+/// ```
+/// let confirm = tixpay_wechat_payscore::invoke::confirm_order("DJIOSQPYWDxsa")?;
+/// assert_eq!(confirm.business_type, "wxpayScoreUse");
+/// assert_eq!(confirm.to_json(), serde_json::json!({"package": "DJIOSQPYWDxsa"}));
+/// # Ok::<(), tixpay_core::Error>(())
+/// ```
+pub fn confirm_order(package: &str) -> Result<InvokeParams, Error> {
+    tixpay_core::validate::not_blank("package", package)?;
+    Ok(InvokeParams {
+        business_type: "wxpayScoreUse",
+        params: vec![("package".into(), package.to_owned())],
+    })
+}
+
+/// `wxpayScoreUse` in the older signed form, for service ids that still need it: `mch_id`,
+/// `package`, `timestamp` (seconds), `nonce_str` (≤ 32 characters), `sign_type` and
+/// `sign`, signed with the APIv2 key ([`Config::apiv2_key`]).
+pub fn confirm_order_signed(
     config: &Config,
     package: &str,
     timestamp: i64,

@@ -5,6 +5,13 @@
 //! `ack()` (HTTP 204) within 5 seconds, or its `reject()`; WeChat Pay retries for about 24
 //! hours (15 s, 15 s, 30 s, 3 min, 10 min, 20 min, 30 min ×3, 60 min, 3 h ×3, 6 h ×2), so
 //! de-duplicate on [`Callback::id`] (its `dedup_key()`).
+//!
+//! Partner (服务商) mode uses the same parser, built from the provider's client: order
+//! payloads carry the sub-merchant ([`ServiceOrder::sub_mchid`], `sub_appid`, `sub_openid`;
+//! the provider as `mchid` or, in one official sample, `sp_mchid`: see
+//! [`ServiceOrder::provider_mchid`]), authorization payloads add the same `sub_*` fields,
+//! and `PAYSCORE.BIND_SERVICE_ACCOUNT` is typed. Route by `sub_mchid`: the payment belongs
+//! to the sub-merchant.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -13,7 +20,7 @@ use tixpay_core::notify::{Deduplicate, Notifications};
 use tixpay_core::{Error, SignatureSubject};
 
 use crate::client::Client;
-use crate::types::ServiceOrder;
+use crate::types::{ServiceAccountApplicationState, ServiceOrder};
 
 const PROVIDER: &str = "wechat-payscore";
 const OPERATION: &str = "callback";
@@ -126,6 +133,10 @@ pub enum CallbackEvent {
     UserOpenService(PermissionChange),
     /// `PAYSCORE.USER_CLOSE_SERVICE`: the user revoked the authorization.
     UserCloseService(PermissionChange),
+    /// `PAYSCORE.BIND_SERVICE_ACCOUNT` (partner mode only): the result of a 收付通
+    /// sub-merchant's application to bind to a service
+    /// ([`PartnerClient::apply_service_account`](crate::PartnerClient::apply_service_account)).
+    BindServiceAccount(ServiceAccountApplicationState),
     /// Another event, with its decrypted JSON.
     Unknown(serde_json::Value),
 }
@@ -155,6 +166,15 @@ pub struct PermissionChange {
     /// `authorization_code` (pre-authorization only).
     #[serde(default)]
     pub authorization_code: Option<String>,
+    /// `sub_mchid` (partner mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mchid: Option<String>,
+    /// `sub_appid` (partner mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_appid: Option<String>,
+    /// `sub_openid` (partner mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_openid: Option<String>,
     /// Every other field, unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -238,6 +258,9 @@ async fn parse_callback(
         "PAYSCORE.USER_CLOSE_SERVICE" => {
             CallbackEvent::UserCloseService(tixpay_core::json::decode(None, &plain).map_err(ctx)?)
         }
+        "PAYSCORE.BIND_SERVICE_ACCOUNT" => CallbackEvent::BindServiceAccount(
+            tixpay_core::json::decode(None, &plain).map_err(ctx)?,
+        ),
         _ => CallbackEvent::Unknown(tixpay_core::json::decode(None, &plain).map_err(ctx)?),
     };
     Ok(Callback {
