@@ -49,6 +49,8 @@ use tixpay_core::{Clock, Error, SharedClock, SystemClock, datetime, nonce::rando
 use crate::auth::{request_message, sign_response};
 use crate::config::Config;
 
+mod partner;
+
 /// The sandbox's fixed keys (`sandbox-keys/`), shared with [`Config::sandbox`].
 pub(crate) mod keys {
     use tixpay_core::crypto::{AesGcmKey, Certificate, RsaPrivateKey, RsaPublicKey};
@@ -96,6 +98,11 @@ pub const SANDBOX_PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000
 pub const SANDBOX_APPID: &str = "wxd678efh567hg6787";
 /// The sandbox `service_id`.
 pub const SANDBOX_SERVICE_ID: &str = "500001";
+/// The sandbox's sub-merchant in partner mode (the default of
+/// [`SandboxOptions::sub_mchids`]).
+pub const SANDBOX_SUB_MCHID: &str = "1900000109";
+/// The `sub_appid` the sandbox accepts in partner mode.
+pub const SANDBOX_SUB_APPID: &str = "wxd678efh567hg6999";
 
 /// How the sandbox's replies are to be verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -130,6 +137,10 @@ pub struct SandboxOptions {
     pub clock: SharedClock,
     /// How much faster than real time callback retries run.
     pub time_compression: f64,
+    /// The sub-merchants the sandbox merchant serves as a service provider (partner mode,
+    /// `/v3/payscore/partner/…`); another `sub_mchid` gets `NO_AUTH`. Default
+    /// [`SANDBOX_SUB_MCHID`].
+    pub sub_mchids: Vec<String>,
 }
 
 impl fmt::Debug for SandboxOptions {
@@ -137,6 +148,7 @@ impl fmt::Debug for SandboxOptions {
         f.debug_struct("SandboxOptions")
             .field("mode", &self.mode)
             .field("time_compression", &self.time_compression)
+            .field("sub_mchids", &self.sub_mchids)
             .finish()
     }
 }
@@ -147,6 +159,7 @@ impl Default for SandboxOptions {
             mode: VerifyMode::PublicKey,
             clock: Arc::new(SystemClock),
             time_compression: 100_000.0,
+            sub_mchids: vec![SANDBOX_SUB_MCHID.to_owned()],
         }
     }
 }
@@ -172,6 +185,13 @@ impl SandboxOptions {
         self.time_compression = factor;
         self
     }
+
+    /// Sets the sub-merchants served in partner mode (default [`SANDBOX_SUB_MCHID`]).
+    #[must_use]
+    pub fn sub_mchids<I: IntoIterator<Item = S>, S: Into<String>>(mut self, sub_mchids: I) -> Self {
+        self.sub_mchids = sub_mchids.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 struct Platform {
@@ -185,6 +205,8 @@ struct State {
     created_at: BTreeMap<String, i64>,
     messages: BTreeMap<String, bool>,
     authorizations: BTreeMap<String, Value>,
+    /// Partner mode: service-account applications by `out_apply_no`.
+    applications: BTreeMap<String, Value>,
     next: u64,
 }
 
@@ -239,6 +261,7 @@ impl PayScoreSandbox {
                 created_at: BTreeMap::new(),
                 messages: BTreeMap::new(),
                 authorizations: BTreeMap::new(),
+                applications: BTreeMap::new(),
                 next: 1,
             }),
             signing_with_b: std::sync::atomic::AtomicBool::new(false),
@@ -525,6 +548,7 @@ impl Simulator {
         };
         match (request.method.as_str(), segments.as_slice()) {
             ("GET", ["v3", "certificates"]) => self.certificates(),
+            (_, ["v3", "payscore", "partner", rest @ ..]) => self.partner(request, rest, &body),
             ("POST", ["v3", "payscore", "serviceorder"]) => self.create(&body),
             ("GET", ["v3", "payscore", "serviceorder"]) => {
                 let key = request.query_param("out_order_no").or_else(|| request.query_param("query_id"));
