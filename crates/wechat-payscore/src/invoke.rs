@@ -148,9 +148,7 @@ pub fn enable_service(apply_permissions_token: &str) -> Result<InvokeParams, Err
 /// assert_eq!(enable.query_string(), "apply_permissions_token=T1&scene=ORDER");
 /// # Ok::<(), tixpay_core::Error>(())
 /// ```
-pub fn enable_service_in_order_scene(
-    apply_permissions_token: &str,
-) -> Result<InvokeParams, Error> {
+pub fn enable_service_in_order_scene(apply_permissions_token: &str) -> Result<InvokeParams, Error> {
     let mut params = enable_service(apply_permissions_token)?;
     params.params.push(("scene".into(), "ORDER".into()));
     Ok(params)

@@ -23,10 +23,9 @@ pub use tixpay_core::{Error, ErrorKind, Fen, Result, Secret};
 pub use types::{
     ApplyForScene, PartnerAssessUserRiskLevel, PartnerCancelServiceOrder,
     PartnerCompleteServiceOrder, PartnerCreateServiceOrder, PartnerDirectComplete,
-    PartnerModifyServiceOrder, PartnerPaymentMessage, PartnerPermissionsRequest,
-    PartnerSyncDetail, PartnerSyncServiceOrder, PartnerTerminateAuthorization, PartnerUser, Quota,
-    SceneToken, ServiceAccountApplication, ServiceAccountApplicationState, ServiceQuotas,
-    TransactionSceneInfo,
+    PartnerModifyServiceOrder, PartnerPaymentMessage, PartnerPermissionsRequest, PartnerSyncDetail,
+    PartnerSyncServiceOrder, PartnerTerminateAuthorization, PartnerUser, Quota, SceneToken,
+    ServiceAccountApplication, ServiceAccountApplicationState, ServiceQuotas, TransactionSceneInfo,
 };
 pub use types::{
     AssessUserRiskLevel, Authorization, AuthorizationState, BillFile, CancelServiceOrder,

@@ -258,9 +258,9 @@ async fn parse_callback(
         "PAYSCORE.USER_CLOSE_SERVICE" => {
             CallbackEvent::UserCloseService(tixpay_core::json::decode(None, &plain).map_err(ctx)?)
         }
-        "PAYSCORE.BIND_SERVICE_ACCOUNT" => CallbackEvent::BindServiceAccount(
-            tixpay_core::json::decode(None, &plain).map_err(ctx)?,
-        ),
+        "PAYSCORE.BIND_SERVICE_ACCOUNT" => {
+            CallbackEvent::BindServiceAccount(tixpay_core::json::decode(None, &plain).map_err(ctx)?)
+        }
         _ => CallbackEvent::Unknown(tixpay_core::json::decode(None, &plain).map_err(ctx)?),
     };
     Ok(Callback {

@@ -7,15 +7,14 @@ use tixpay_core::validate;
 use tixpay_core::{Error, Fen};
 
 mod partner;
+pub(crate) use partner::PartnerServiceRef;
 pub use partner::{
     ApplyForScene, PartnerAssessUserRiskLevel, PartnerCancelServiceOrder,
     PartnerCompleteServiceOrder, PartnerCreateServiceOrder, PartnerDirectComplete,
-    PartnerModifyServiceOrder, PartnerPaymentMessage, PartnerPermissionsRequest,
-    PartnerSyncDetail, PartnerSyncServiceOrder, PartnerTerminateAuthorization, PartnerUser, Quota,
-    SceneToken, ServiceAccountApplication, ServiceAccountApplicationState, ServiceQuotas,
-    TransactionSceneInfo,
+    PartnerModifyServiceOrder, PartnerPaymentMessage, PartnerPermissionsRequest, PartnerSyncDetail,
+    PartnerSyncServiceOrder, PartnerTerminateAuthorization, PartnerUser, Quota, SceneToken,
+    ServiceAccountApplication, ServiceAccountApplicationState, ServiceQuotas, TransactionSceneInfo,
 };
-pub(crate) use partner::PartnerServiceRef;
 
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal,)* }) => {

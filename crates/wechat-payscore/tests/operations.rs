@@ -574,7 +574,8 @@ fn w4_invoke_signature_and_params() {
         .unwrap()
         .apiv2_key(Secret::new("192006250b4c09247ec02edce69f6a2d"));
     let p =
-        invoke::confirm_order_signed(&config, "DJIOSQPYWDxsa", 1_700_000_000, "ibuaiVcKdpRxkhJA").unwrap();
+        invoke::confirm_order_signed(&config, "DJIOSQPYWDxsa", 1_700_000_000, "ibuaiVcKdpRxkhJA")
+            .unwrap();
     assert_eq!(p.business_type, "wxpayScoreUse");
     let sign = p
         .params

@@ -53,6 +53,7 @@ fn no_secret_in_config_client_or_parser_debug() {
         format!("{client:?}"),
         format!("{client:#?}"),
         format!("{parser:?}"),
+        format!("{:#?}", client.partner("wx8888888888888888")),
         format!("{sandbox:?}"),
     ] {
         assert!(

@@ -16,10 +16,10 @@ use crate::config::Config;
 use crate::types::{
     ApplyForScene, Authorization, PartnerAssessUserRiskLevel, PartnerCancelServiceOrder,
     PartnerCompleteServiceOrder, PartnerCreateServiceOrder, PartnerDirectComplete,
-    PartnerModifyServiceOrder, PartnerPaymentMessage, PartnerPermissionsRequest,
-    PartnerServiceRef, PartnerSyncServiceOrder, PartnerTerminateAuthorization, PartnerUser,
-    PermissionsToken, SceneToken, ServiceAccountApplication, ServiceAccountApplicationState,
-    ServiceOrder, ServiceQuotas,
+    PartnerModifyServiceOrder, PartnerPaymentMessage, PartnerPermissionsRequest, PartnerServiceRef,
+    PartnerSyncServiceOrder, PartnerTerminateAuthorization, PartnerUser, PermissionsToken,
+    SceneToken, ServiceAccountApplication, ServiceAccountApplicationState, ServiceOrder,
+    ServiceQuotas,
 };
 use crate::wire::{Decoded, check_segment, context, encode};
 

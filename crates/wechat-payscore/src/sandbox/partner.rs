@@ -38,7 +38,11 @@ impl PayScoreSandbox {
 impl Simulator {
     /// `NO_AUTH` unless `sub_mchid` is one of the configured sub-merchants and `sub_appid`,
     /// when given, is the sandbox's.
-    fn check_sub(&self, sub_mchid: Option<&str>, sub_appid: Option<&str>) -> Option<SandboxResponse> {
+    fn check_sub(
+        &self,
+        sub_mchid: Option<&str>,
+        sub_appid: Option<&str>,
+    ) -> Option<SandboxResponse> {
         let served = sub_mchid.is_some_and(|id| self.options.sub_mchids.iter().any(|s| s == id));
         if !served || sub_appid.is_some_and(|a| a != SANDBOX_SUB_APPID) {
             return Some(self.error(
@@ -104,7 +108,9 @@ impl Simulator {
                 if let Some(refused) = self.check_sub(sub.as_deref(), None) {
                     return refused;
                 }
-                let no = q("out_order_no").or_else(|| q("query_id")).unwrap_or_default();
+                let no = q("out_order_no")
+                    .or_else(|| q("query_id"))
+                    .unwrap_or_default();
                 match self.order_sub_mchid(&no) {
                     Some(Some(owner)) if Some(&owner) == sub.as_ref() => {
                         self.query(&no, q("service_id").as_deref())
@@ -146,11 +152,18 @@ impl Simulator {
                 if let Some(refused) = self.check_app(body) {
                     return refused;
                 }
-                let code = body["authorization_code"].as_str().unwrap_or_default().to_owned();
+                let code = body["authorization_code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 self.state.with(|s| {
                     s.authorizations.insert(code.clone(), json!({"authorization_code": code, "authorization_state": "UNAVAILABLE", "service_id": body["service_id"], "appid": body["appid"], "mchid": SANDBOX_MCHID, "sub_mchid": body["sub_mchid"], "sub_appid": body["sub_appid"]}))
                 });
-                self.signed(StatusCode::OK, json!({"apply_permissions_token": format!("TOKEN{}", sandbox_random(16))}).to_string())
+                self.signed(
+                    StatusCode::OK,
+                    json!({"apply_permissions_token": format!("TOKEN{}", sandbox_random(16))})
+                        .to_string(),
+                )
             }
             ("POST", ["permissions", "apply-for-scene"]) => {
                 if let Some(refused) = self.check_sub(body_sub, body_sub_appid) {
@@ -163,10 +176,17 @@ impl Simulator {
                 if let Some(refused) = self.check_sub(sub.as_deref(), None) {
                     return refused;
                 }
-                let found = self.state.with(|s| s.authorizations.get(&decode(code)).cloned());
+                let found = self
+                    .state
+                    .with(|s| s.authorizations.get(&decode(code)).cloned());
                 match found.filter(|a| a["sub_mchid"].as_str() == sub.as_deref()) {
                     Some(a) => self.signed(StatusCode::OK, super::public(&a).to_string()),
-                    None => self.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "授权记录不存在", None),
+                    None => self.error(
+                        StatusCode::NOT_FOUND,
+                        "RESOURCE_NOT_EXISTS",
+                        "授权记录不存在",
+                        None,
+                    ),
                 }
             }
             ("POST", ["permissions", "authorization-code", code, "terminate"]) => {
@@ -175,13 +195,21 @@ impl Simulator {
                 }
                 let code = decode(code);
                 let removed = self.state.with(|s| {
-                    let owned = s.authorizations.get(&code).is_some_and(|a| a["sub_mchid"].as_str() == body_sub);
+                    let owned = s
+                        .authorizations
+                        .get(&code)
+                        .is_some_and(|a| a["sub_mchid"].as_str() == body_sub);
                     owned && s.authorizations.remove(&code).is_some()
                 });
                 if removed {
                     self.signed(StatusCode::NO_CONTENT, String::new())
                 } else {
-                    self.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "授权记录不存在", None)
+                    self.error(
+                        StatusCode::NOT_FOUND,
+                        "RESOURCE_NOT_EXISTS",
+                        "授权记录不存在",
+                        None,
+                    )
                 }
             }
             ("GET", ["permissions", "search"]) => {
@@ -215,7 +243,9 @@ impl Simulator {
                 if let Some(refused) = self.check_sub(sub.as_deref(), q("sub_appid").as_deref()) {
                     return refused;
                 }
-                let version: i64 = q("risk_level_version").and_then(|v| v.parse().ok()).unwrap_or(1);
+                let version: i64 = q("risk_level_version")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1);
                 self.signed(
                     StatusCode::OK,
                     json!({"service_id": decode(service_id), "mchid": SANDBOX_MCHID, "sub_mchid": sub, "appid": q("appid"), "risk_level_version": version, "quotas": [{"risk_level": 1, "suggested_quota": 10_000}, {"risk_level": 2, "suggested_quota": 5_000}]}).to_string(),
@@ -227,17 +257,33 @@ impl Simulator {
                 }
                 let no = body["out_apply_no"].as_str().unwrap_or_default().to_owned();
                 // The documents list no `apply_state` values: the sandbox's own is named so.
-                let application = super::public(&json!({"service_id": body["service_id"], "mchid": SANDBOX_MCHID, "appid": body["appid"], "sub_mchid": body["sub_mchid"], "sub_appid": body["sub_appid"], "out_apply_no": no, "result_notify_url": body["result_notify_url"], "apply_state": "SANDBOX_ACCEPTED"}));
-                self.state.with(|s| s.applications.insert(no, application.clone()));
+                let application = super::public(
+                    &json!({"service_id": body["service_id"], "mchid": SANDBOX_MCHID, "appid": body["appid"], "sub_mchid": body["sub_mchid"], "sub_appid": body["sub_appid"], "out_apply_no": no, "result_notify_url": body["result_notify_url"], "apply_state": "SANDBOX_ACCEPTED"}),
+                );
+                self.state
+                    .with(|s| s.applications.insert(no, application.clone()));
                 self.signed(StatusCode::OK, application.to_string())
             }
             ("GET", ["service-account-applications", no]) => {
-                match self.state.with(|s| s.applications.get(&decode(no)).cloned()) {
+                match self
+                    .state
+                    .with(|s| s.applications.get(&decode(no)).cloned())
+                {
                     Some(a) => self.signed(StatusCode::OK, a.to_string()),
-                    None => self.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "申请单不存在", None),
+                    None => self.error(
+                        StatusCode::NOT_FOUND,
+                        "RESOURCE_NOT_EXISTS",
+                        "申请单不存在",
+                        None,
+                    ),
                 }
             }
-            _ => self.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "no such partner endpoint in the sandbox", None),
+            _ => self.error(
+                StatusCode::NOT_FOUND,
+                "RESOURCE_NOT_EXISTS",
+                "no such partner endpoint in the sandbox",
+                None,
+            ),
         }
     }
 }

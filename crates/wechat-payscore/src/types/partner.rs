@@ -423,7 +423,11 @@ pub struct PartnerCompleteServiceOrder {
 
 impl PartnerCompleteServiceOrder {
     /// Completes with a total of `total_amount` fen (add the payments and discounts).
-    pub fn new(sub_mchid: impl Into<String>, service_id: impl Into<String>, total_amount: Fen) -> Self {
+    pub fn new(
+        sub_mchid: impl Into<String>,
+        service_id: impl Into<String>,
+        total_amount: Fen,
+    ) -> Self {
         Self {
             service_id: service_id.into(),
             sub_mchid: sub_mchid.into(),
@@ -1276,8 +1280,7 @@ impl PartnerAssessUserRiskLevel {
             self.sub_openid.as_deref(),
         )?;
         validate::optional("authorization_code", self.authorization_code.as_deref(), 64)?;
-        if self.authorization_code.is_none() && self.openid.is_none() && self.sub_openid.is_none()
-        {
+        if self.authorization_code.is_none() && self.openid.is_none() && self.sub_openid.is_none() {
             return Err(Error::invalid_request(
                 "openid",
                 "give openid, sub_openid or authorization_code",
