@@ -6,7 +6,9 @@
 //! the state machine of the documents (cancel only in `CREATED` or `DOING`+`USER_CONFIRM`;
 //! complete's totals; modify only lowers; `CREATED` orders expire after 30 days), and sends
 //! encrypted, signed `USER_CONFIRM` and `USER_PAID` callbacks on WeChat Pay's retry
-//! schedule, compressed, until it gets a 2xx. [`PayScoreSandbox::user_confirms`] and
+//! schedule, compressed, until it gets a 2xx. It serves bills of its own orders (endpoint
+//! 17 encrypted for the merchant, the trade and fund-flow bills), each paid deduction an
+//! `AUTH` row, from its own download URLs. [`PayScoreSandbox::user_confirms`] and
 //! [`PayScoreSandbox::user_pays`] stand in for the user.
 //!
 //! Its keys are fixed, public, and not real (see `sandbox-keys/README.md`).
@@ -48,6 +50,8 @@ use tixpay_core::{Clock, Error, SharedClock, SystemClock, datetime, nonce::rando
 
 use crate::auth::{request_message, sign_response};
 use crate::config::Config;
+
+mod bill;
 
 /// The sandbox's fixed keys (`sandbox-keys/`), shared with [`Config::sandbox`].
 pub(crate) mod keys {
@@ -130,6 +134,9 @@ pub struct SandboxOptions {
     pub clock: SharedClock,
     /// How much faster than real time callback retries run.
     pub time_compression: f64,
+    /// Endpoint 17 splits its bill text into files of at most this many bytes (default:
+    /// one file), so that clients meet several `bill_sequence`s.
+    pub bill_chunk_bytes: Option<usize>,
 }
 
 impl fmt::Debug for SandboxOptions {
@@ -137,6 +144,7 @@ impl fmt::Debug for SandboxOptions {
         f.debug_struct("SandboxOptions")
             .field("mode", &self.mode)
             .field("time_compression", &self.time_compression)
+            .field("bill_chunk_bytes", &self.bill_chunk_bytes)
             .finish()
     }
 }
@@ -147,6 +155,7 @@ impl Default for SandboxOptions {
             mode: VerifyMode::PublicKey,
             clock: Arc::new(SystemClock),
             time_compression: 100_000.0,
+            bill_chunk_bytes: None,
         }
     }
 }
@@ -172,6 +181,14 @@ impl SandboxOptions {
         self.time_compression = factor;
         self
     }
+
+    /// Splits endpoint 17's bill into files of at most `bytes` bytes of text (default: one
+    /// file).
+    #[must_use]
+    pub fn bill_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.bill_chunk_bytes = Some(bytes);
+        self
+    }
 }
 
 struct Platform {
@@ -186,6 +203,7 @@ struct State {
     messages: BTreeMap<String, bool>,
     authorizations: BTreeMap<String, Value>,
     next: u64,
+    bills: bill::Bills,
 }
 
 struct Simulator {
@@ -240,6 +258,7 @@ impl PayScoreSandbox {
                 messages: BTreeMap::new(),
                 authorizations: BTreeMap::new(),
                 next: 1,
+                bills: bill::Bills::default(),
             }),
             signing_with_b: std::sync::atomic::AtomicBool::new(false),
             merchant_public: merchant
@@ -360,6 +379,12 @@ impl PayScoreSandbox {
                 *t -= days * 86_400;
             }
         });
+    }
+
+    /// Expires every bill download URL issued so far: downloading one now gets
+    /// `400 INVALID_REQUEST`, as a stale URL does.
+    pub fn expire_bill_urls(&self) {
+        self.simulator.expire_bill_urls();
     }
 
     /// Waits until every callback sent so far was accepted or gave up.
@@ -561,9 +586,10 @@ impl Simulator {
                 StatusCode::OK,
                 json!({"service_id": body["service_id"], "appid": body["appid"], "mchid": SANDBOX_MCHID, "openid": body["openid"], "authorization_state": "AVAILABLE", "user_risk_level": 1, "risk_level_version": 1}).to_string(),
             ),
-            ("GET", ["v3", "payscore", "merchant-bill"]) => {
-                self.signed(StatusCode::OK, json!({"download_bill_count": 0, "download_bill_list": []}).to_string())
-            }
+            ("GET", ["v3", "payscore", "merchant-bill"]) => self.merchant_bill(request),
+            ("GET", ["v3", "bill", "tradebill"]) => self.trade_bill(request),
+            ("GET", ["v3", "bill", "fundflowbill"]) => self.fund_flow_bill(request),
+            ("GET", ["v3", "billdownload", "file"]) => self.bill_file(request),
             _ => self.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "no such endpoint in the sandbox", None),
         }
     }

@@ -412,6 +412,12 @@ fn split(line: &str) -> Option<Vec<String>> {
     let mut chars = line.chars().peekable();
     loop {
         let mut field = String::new();
+        // A backquoted field may be quoted after its backquote: `"a,b".
+        let mut ahead = chars.clone();
+        if ahead.next() == Some('`') && ahead.peek() == Some(&'"') {
+            field.push('`');
+            chars.next();
+        }
         if chars.peek() == Some(&'"') {
             chars.next();
             loop {
@@ -462,6 +468,8 @@ mod tests {
         assert_eq!(split(",").unwrap(), ["", ""]);
         assert_eq!(split(r#""x,y","a""b",c"#).unwrap(), ["x,y", r#"a"b"#, "c"]);
         assert_eq!(split(r#""x"z,w"#).unwrap(), ["xz", "w"]);
+        assert_eq!(split(r#"`"x,y",`z"#).unwrap(), ["`x,y", "`z"]);
+        assert!(split(r#"`"x"#).is_none());
         assert!(split(r#""open"#).is_none());
     }
 

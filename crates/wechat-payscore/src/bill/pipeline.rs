@@ -110,6 +110,10 @@ pub(crate) struct Receiver<'s> {
     scratch: Vec<u8>,
     downloaded: u64,
     peak: usize,
+    /// A gzip failure in a file that is also encrypted: the rest is still decrypted so
+    /// that a tampered ciphertext is reported as such (the tag decides), not as the gzip
+    /// garbage it decrypts to.
+    broken: Option<Error>,
 }
 
 impl<'s> Receiver<'s> {
@@ -140,6 +144,7 @@ impl<'s> Receiver<'s> {
             scratch: Vec::new(),
             downloaded: 0,
             peak: 0,
+            broken: None,
         })
     }
 
@@ -155,11 +160,20 @@ impl<'s> Receiver<'s> {
                             sequence: self.sequence,
                         })
                     })?;
+                    if self.broken.is_some() {
+                        continue;
+                    }
                     self.output.write_all(&self.scratch)
                 }
                 None => self.output.write_all(slice),
             };
-            result.map_err(|e| self.write_failed(e))?;
+            if let Err(e) = result {
+                let (err, spool) = self.write_failed(e);
+                if spool || self.decrypt.is_none() {
+                    return Err(err);
+                }
+                self.broken = Some(err);
+            }
         }
         let gzip = match self.output {
             Output::Gzip(_) => GZIP_BUFFERS,
@@ -169,14 +183,21 @@ impl<'s> Receiver<'s> {
         Ok(())
     }
 
-    fn write_failed(&self, e: io::Error) -> Error {
+    /// The error, and whether it is the spool's (not the data's).
+    fn write_failed(&self, e: io::Error) -> (Error, bool) {
         match &self.output.sink().spool_error {
-            Some(spool) => Error::config(format!("cannot write the bill spool: {spool}")),
-            None => BillError::Gzip {
-                sequence: self.sequence,
-                reason: e.to_string(),
-            }
-            .into(),
+            Some(spool) => (
+                Error::config(format!("cannot write the bill spool: {spool}")),
+                true,
+            ),
+            None => (
+                BillError::Gzip {
+                    sequence: self.sequence,
+                    reason: e.to_string(),
+                }
+                .into(),
+                false,
+            ),
         }
     }
 
@@ -187,6 +208,9 @@ impl<'s> Receiver<'s> {
             d.finish().map_err(|_| BillError::Decrypt {
                 sequence: self.sequence,
             })?;
+        }
+        if let Some(broken) = self.broken {
+            return Err(broken);
         }
         let sink = match self.output {
             Output::Plain(sink) => sink,
