@@ -25,7 +25,9 @@ use crate::retry::{
     AttemptOutcome, Idempotency, RetryPolicy, Sleep, TokioSleep, is_retryable_status,
     parse_retry_after,
 };
-use crate::transport::{ReqwestTransport, Transport, TransportError, TransportErrorKind};
+use crate::transport::{
+    ReqwestTransport, StreamingBody, Transport, TransportError, TransportErrorKind,
+};
 
 /// How a reply was obtained: handed to [`Authenticate::verify`] with every reply, and
 /// attached to the responses [`NoAuth`] returns (`response.extensions().get::<Attempts>()`).
@@ -664,6 +666,31 @@ enum AttemptError {
     Timeout(TimeoutPhase),
 }
 
+/// The most bytes read of a non-2xx reply to [`HttpClient::execute_streaming`] (64 KiB): a
+/// refusal is a short JSON or XML error, not a file.
+pub const STREAMED_REFUSAL_LIMIT: usize = 64 * 1024;
+
+/// How a call reads its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Receive {
+    /// Whole, size-capped, verified ([`HttpClient::execute`]).
+    Whole,
+    /// A 2xx reply's body streamed, unverified ([`HttpClient::execute_streaming`]).
+    Streaming,
+}
+
+/// One attempt's reply as received.
+enum Received {
+    Whole(http::Response<Bytes>),
+    Stream(http::Response<StreamingBody>),
+}
+
+/// What a call produced.
+enum Delivered<T> {
+    Verified(T),
+    Streamed(http::Response<StreamingBody>),
+}
+
 impl HttpClient {
     /// A builder with the defaults.
     pub fn builder() -> HttpClientBuilder {
@@ -697,6 +724,64 @@ impl HttpClient {
         operation: &Operation,
         auth: &A,
     ) -> Result<A::Output, Error> {
+        match self.execute_in(operation, auth, Receive::Whole).await? {
+            Delivered::Verified(output) => Ok(output),
+            // Only a streaming call hands out a body unread.
+            Delivered::Streamed(_) => Err(Error::config(
+                "internal error: a whole-body call produced a stream",
+            )),
+        }
+    }
+
+    /// Runs a `GET` whose successful reply body is a file too large to hold in memory and
+    /// that the provider does not sign (a bill download): the same attempts, retries,
+    /// signing and timeouts as [`HttpClient::execute`], through
+    /// [`Transport::send_streaming`].
+    ///
+    /// - A **2xx** reply is returned at once with its body unread and **unverified**:
+    ///   [`Authenticate::verify`] is not called for it. The caller must establish the body's
+    ///   integrity itself, from something a verified reply gave it (WeChat Pay's bill hash),
+    ///   and must not act on the body before that check passes. Each piece must arrive
+    ///   within the attempt timeout, the whole body within the total timeout. Nothing is
+    ///   resent once the body is being read: a failure there is the caller's to handle.
+    /// - Any other reply is read whole (at most [`STREAMED_REFUSAL_LIMIT`] bytes) and
+    ///   handed to [`Authenticate::verify`] as [`HttpClient::execute`] does: a refusal is
+    ///   judged, verified and retried there alike. A reply `verify` accepts is returned with
+    ///   its body as one piece.
+    ///
+    /// ```no_run
+    /// use tixpay_core::{HttpClient, NoAuth, Operation};
+    ///
+    /// # async fn run() -> Result<(), tixpay_core::Error> {
+    /// let client = HttpClient::new()?;
+    /// let op = Operation::get("example", "download", "https://example.com/file?token=t");
+    /// let mut response = client.execute_streaming(&op, &NoAuth).await?;
+    /// let mut size = 0;
+    /// while let Some(piece) = response.body_mut().chunk().await? {
+    ///     size += piece.len(); // hash it, write it to a file…
+    /// }
+    /// println!("{size} bytes");
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute_streaming<A: Authenticate>(
+        &self,
+        operation: &Operation,
+        auth: &A,
+    ) -> Result<http::Response<StreamingBody>, Error> {
+        match self.execute_in(operation, auth, Receive::Streaming).await? {
+            Delivered::Streamed(response) => Ok(response),
+            Delivered::Verified(_) => Err(Error::config(
+                "internal error: a streaming call produced no stream",
+            )),
+        }
+    }
+
+    async fn execute_in<A: Authenticate>(
+        &self,
+        operation: &Operation,
+        auth: &A,
+        receive: Receive,
+    ) -> Result<Delivered<A::Output>, Error> {
         let span = tracing::info_span!(
             "tixpay.call",
             provider = operation.provider,
@@ -708,7 +793,7 @@ impl HttpClient {
         );
         let started = tokio::time::Instant::now();
         let result = self
-            .run(operation, auth, started, &span)
+            .run(operation, auth, receive, started, &span)
             .instrument(span.clone())
             .await;
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
@@ -722,9 +807,10 @@ impl HttpClient {
         &self,
         operation: &Operation,
         auth: &A,
+        receive: Receive,
         started: tokio::time::Instant,
         span: &tracing::Span,
-    ) -> Result<A::Output, Error> {
+    ) -> Result<Delivered<A::Output>, Error> {
         let inner = &*self.inner;
         let idempotency = &operation.idempotency;
         let deadline = inner.total_timeout.and_then(|t| started.checked_add(t));
@@ -752,7 +838,7 @@ impl HttpClient {
                 Err(e) => return Err(before_sending(e, previous)),
             };
             let earlier = sent_any;
-            let (outcome, err, retry_after) = match self.attempt(request, deadline).await {
+            let (outcome, err, retry_after) = match self.attempt(request, deadline, receive).await {
                 Err(AttemptError::Transport(e)) => {
                     if matches!(e.kind(), TransportErrorKind::BodyTooLarge { .. }) {
                         // The provider answered; asking again would get the same answer.
@@ -780,7 +866,16 @@ impl HttpClient {
                     }
                     (AttemptOutcome::MaybeSent, err, None)
                 }
-                Ok(response) => {
+                Ok(Received::Stream(response)) => {
+                    span.record("status", response.status().as_u16());
+                    tracing::debug!(
+                        attempt,
+                        status = response.status().as_u16(),
+                        "streaming reply"
+                    );
+                    return Ok(Delivered::Streamed(response));
+                }
+                Ok(Received::Whole(response)) => {
                     let status = response.status();
                     span.record("status", status.as_u16());
                     tracing::debug!(attempt, status = status.as_u16(), "reply");
@@ -789,6 +884,14 @@ impl HttpClient {
                         .get(http::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| parse_retry_after(v, inner.clock.now_seconds()));
+                    // A streaming call hands back a reply `verify` accepts as it came.
+                    let kept = (receive == Receive::Streaming).then(|| {
+                        let mut head = http::Response::new(());
+                        *head.status_mut() = response.status();
+                        *head.version_mut() = response.version();
+                        *head.headers_mut() = response.headers().clone();
+                        (head, response.body().clone())
+                    });
                     let reply = Reply {
                         operation,
                         signed,
@@ -814,7 +917,14 @@ impl HttpClient {
                         None => auth.verify(reply).await,
                     };
                     match verdict {
-                        Verdict::Accept(output) => return Ok(output),
+                        Verdict::Accept(output) => {
+                            return Ok(match kept {
+                                Some((head, body)) => Delivered::Streamed(
+                                    head.map(|()| StreamingBody::from_bytes(body)),
+                                ),
+                                None => Delivered::Verified(output),
+                            });
+                        }
                         Verdict::SignAgain(err) => {
                             // The server refused before acting: this attempt moved nothing.
                             let err = err.settle_for(idempotency, earlier);
@@ -885,7 +995,8 @@ impl HttpClient {
         &self,
         request: http::Request<Bytes>,
         deadline: Option<tokio::time::Instant>,
-    ) -> Result<http::Response<Bytes>, AttemptError> {
+        receive: Receive,
+    ) -> Result<Received, AttemptError> {
         let inner = &*self.inner;
         let now = tokio::time::Instant::now();
         let (limit, phase) = match (inner.attempt_timeout, deadline) {
@@ -904,7 +1015,25 @@ impl HttpClient {
             ),
             (None, None) => (None, TimeoutPhase::Attempt),
         };
-        let send = inner.transport.send(request);
+        let send = async {
+            match receive {
+                Receive::Whole => inner.transport.send(request).await.map(Received::Whole),
+                Receive::Streaming => {
+                    let response = inner.transport.send_streaming(request).await?;
+                    if response.status().is_success() {
+                        let idle = inner.attempt_timeout;
+                        return Ok(Received::Stream(
+                            response.map(|body| body.limited(idle, deadline)),
+                        ));
+                    }
+                    // A refusal is small: read it whole, within this attempt's time, and
+                    // judge it like any reply.
+                    let (head, body) = response.into_parts();
+                    let body = body.collect(STREAMED_REFUSAL_LIMIT).await?;
+                    Ok(Received::Whole(http::Response::from_parts(head, body)))
+                }
+            }
+        };
         let result = match limit {
             Some(limit) => tokio::time::timeout(limit, send)
                 .await

@@ -10,6 +10,9 @@ use bytes::{Bytes, BytesMut};
 
 use crate::error::{BoxError, Error, ErrorKind, TimeoutPhase};
 
+mod body;
+pub use body::{BodyStream, StreamingBody};
+
 /// A boxed, sendable future (what [`Transport::send`] returns).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -55,6 +58,23 @@ pub trait Transport: Send + Sync + fmt::Debug {
         &self,
         request: http::Request<Bytes>,
     ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>>;
+
+    /// Sends `request`; resolves once the response head is in, with a body to read piece by
+    /// piece ([`StreamingBody::chunk`]), for bodies too large to hold in memory (bill files).
+    ///
+    /// The default reads the whole body through [`Transport::send`] (so its size cap
+    /// applies) and hands it out as one piece: a transport written before this method existed
+    /// keeps working, without streaming. [`ReqwestTransport`] streams, without a size cap:
+    /// the caller bounds what it keeps.
+    fn send_streaming(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, Result<http::Response<StreamingBody>, TransportError>> {
+        Box::pin(async move {
+            let response = self.send(request).await?;
+            Ok(response.map(StreamingBody::from_bytes))
+        })
+    }
 }
 
 /// How a transport failed.
@@ -364,6 +384,33 @@ impl ReqwestTransport {
         *out.headers_mut() = std::mem::take(response.headers_mut());
         Ok(out)
     }
+
+    async fn send_streaming_inner(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<StreamingBody>, TransportError> {
+        let request = reqwest::Request::try_from(request)
+            .map_err(|e| TransportError::new(TransportErrorKind::Connect).with_source(e))?;
+        let mut response = self.client.execute(request).await.map_err(classify)?;
+        let status = response.status();
+        let version = response.version();
+        let headers = std::mem::take(response.headers_mut());
+        let mut out = http::Response::new(StreamingBody::from_stream(ReqwestBody(response)));
+        *out.status_mut() = status;
+        *out.version_mut() = version;
+        *out.headers_mut() = headers;
+        Ok(out)
+    }
+}
+
+/// A reqwest response body, read with `Response::chunk`.
+#[derive(Debug)]
+struct ReqwestBody(reqwest::Response);
+
+impl BodyStream for ReqwestBody {
+    fn next_chunk(&mut self) -> BoxFuture<'_, Result<Option<Bytes>, TransportError>> {
+        Box::pin(async move { self.0.chunk().await.map_err(classify) })
+    }
 }
 
 fn classify(e: reqwest::Error) -> TransportError {
@@ -387,6 +434,13 @@ impl Transport for ReqwestTransport {
         request: http::Request<Bytes>,
     ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
         Box::pin(self.send_inner(request))
+    }
+
+    fn send_streaming(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, Result<http::Response<StreamingBody>, TransportError>> {
+        Box::pin(self.send_streaming_inner(request))
     }
 }
 

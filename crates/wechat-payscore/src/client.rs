@@ -19,6 +19,8 @@ use crate::types::{
 };
 use tixpay_core::validate;
 
+mod bill;
+
 use crate::wire::{Decoded, PROVIDER, check_segment, context, encode, expect_body};
 
 mod partner;
@@ -736,6 +738,11 @@ impl Client {
 
     /// (17) `GET /v3/payscore/merchant-bill`: where to download the statement of
     /// `bill_date` (`yyyy-MM-dd`), encrypted with `AEAD_AES_256_GCM`, optionally GZIP.
+    /// Download and verify its files with [`Client::download_merchant_bill`], or do both
+    /// with [`Client::fetch_merchant_bill`].
+    ///
+    /// The date format is in conflict (spec part 2 §2.1: the newest official page says
+    /// `YYYYMMDDHH`, every other source `yyyy-MM-dd`); `yyyy-MM-dd` is what is accepted.
     pub async fn merchant_bill(
         &self,
         bill_date: &str,
@@ -759,7 +766,9 @@ impl Client {
             path.push_str("&tar_type=GZIP");
         }
         // The reply lists files: it echoes nothing to bind it by.
-        self.get(NAME, &path, |op| op).await
+        let mut bill: MerchantBill = self.get(NAME, &path, |op| op).await?;
+        bill.gzip = gzip;
+        Ok(bill)
     }
 }
 

@@ -6,7 +6,9 @@
 //! the state machine of the documents (cancel only in `CREATED` or `DOING`+`USER_CONFIRM`;
 //! complete's totals; modify only lowers; `CREATED` orders expire after 30 days), and sends
 //! encrypted, signed `USER_CONFIRM` and `USER_PAID` callbacks on WeChat Pay's retry
-//! schedule, compressed, until it gets a 2xx. [`PayScoreSandbox::user_confirms`] and
+//! schedule, compressed, until it gets a 2xx. It serves bills of its own orders (endpoint
+//! 17 encrypted for the merchant, the trade and fund-flow bills), each paid deduction an
+//! `AUTH` row, from its own download URLs. [`PayScoreSandbox::user_confirms`] and
 //! [`PayScoreSandbox::user_pays`] stand in for the user.
 //!
 //! Its keys are fixed, public, and not real (see `sandbox-keys/README.md`).
@@ -49,6 +51,7 @@ use tixpay_core::{Clock, Error, SharedClock, SystemClock, datetime, nonce::rando
 use crate::auth::{request_message, sign_response};
 use crate::config::Config;
 
+mod bill;
 mod partner;
 
 /// The sandbox's fixed keys (`sandbox-keys/`), shared with [`Config::sandbox`].
@@ -141,6 +144,9 @@ pub struct SandboxOptions {
     /// `/v3/payscore/partner/…`); another `sub_mchid` gets `NO_AUTH`. Default
     /// [`SANDBOX_SUB_MCHID`].
     pub sub_mchids: Vec<String>,
+    /// Endpoint 17 splits its bill text into files of at most this many bytes (default:
+    /// one file), so that clients meet several `bill_sequence`s.
+    pub bill_chunk_bytes: Option<usize>,
 }
 
 impl fmt::Debug for SandboxOptions {
@@ -149,6 +155,7 @@ impl fmt::Debug for SandboxOptions {
             .field("mode", &self.mode)
             .field("time_compression", &self.time_compression)
             .field("sub_mchids", &self.sub_mchids)
+            .field("bill_chunk_bytes", &self.bill_chunk_bytes)
             .finish()
     }
 }
@@ -160,6 +167,7 @@ impl Default for SandboxOptions {
             clock: Arc::new(SystemClock),
             time_compression: 100_000.0,
             sub_mchids: vec![SANDBOX_SUB_MCHID.to_owned()],
+            bill_chunk_bytes: None,
         }
     }
 }
@@ -192,6 +200,14 @@ impl SandboxOptions {
         self.sub_mchids = sub_mchids.into_iter().map(Into::into).collect();
         self
     }
+
+    /// Splits endpoint 17's bill into files of at most `bytes` bytes of text (default: one
+    /// file).
+    #[must_use]
+    pub fn bill_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.bill_chunk_bytes = Some(bytes);
+        self
+    }
 }
 
 struct Platform {
@@ -208,6 +224,7 @@ struct State {
     /// Partner mode: service-account applications by `out_apply_no`.
     applications: BTreeMap<String, Value>,
     next: u64,
+    bills: bill::Bills,
 }
 
 struct Simulator {
@@ -263,6 +280,7 @@ impl PayScoreSandbox {
                 authorizations: BTreeMap::new(),
                 applications: BTreeMap::new(),
                 next: 1,
+                bills: bill::Bills::default(),
             }),
             signing_with_b: std::sync::atomic::AtomicBool::new(false),
             merchant_public: merchant
@@ -383,6 +401,12 @@ impl PayScoreSandbox {
                 *t -= days * 86_400;
             }
         });
+    }
+
+    /// Expires every bill download URL issued so far: downloading one now gets
+    /// `400 INVALID_REQUEST`, as a stale URL does.
+    pub fn expire_bill_urls(&self) {
+        self.simulator.expire_bill_urls();
     }
 
     /// Waits until every callback sent so far was accepted or gave up.
@@ -585,9 +609,10 @@ impl Simulator {
                 StatusCode::OK,
                 json!({"service_id": body["service_id"], "appid": body["appid"], "mchid": SANDBOX_MCHID, "openid": body["openid"], "authorization_state": "AVAILABLE", "user_risk_level": 1, "risk_level_version": 1}).to_string(),
             ),
-            ("GET", ["v3", "payscore", "merchant-bill"]) => {
-                self.signed(StatusCode::OK, json!({"download_bill_count": 0, "download_bill_list": []}).to_string())
-            }
+            ("GET", ["v3", "payscore", "merchant-bill"]) => self.merchant_bill(request),
+            ("GET", ["v3", "bill", "tradebill"]) => self.trade_bill(request),
+            ("GET", ["v3", "bill", "fundflowbill"]) => self.fund_flow_bill(request),
+            ("GET", ["v3", "billdownload", "file"]) => self.bill_file(request),
             _ => self.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "no such endpoint in the sandbox", None),
         }
     }

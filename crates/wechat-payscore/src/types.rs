@@ -1799,10 +1799,15 @@ pub struct MerchantBill {
     /// `download_bill_list`.
     #[serde(default)]
     pub download_bill_list: Vec<BillFile>,
+    /// Whether the files were asked for gzipped (`tar_type=GZIP`): not on the wire, set by
+    /// [`Client::merchant_bill`](crate::Client::merchant_bill) from its request.
+    #[serde(skip)]
+    pub gzip: bool,
 }
 
-/// One file of a merchant bill. How `encrypt_key` is protected is not documented; it is
-/// kept as sent.
+/// One file of a merchant bill, as sent. [`Client::download_merchant_bill`](crate::Client::download_merchant_bill)
+/// unwraps `encrypt_key` (RSA-OAEP-SHA1 with the merchant's private key, inferred) and
+/// checks the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BillFile {

@@ -17,6 +17,8 @@
 //! ```
 
 mod der;
+pub mod gcm;
+mod oaep;
 
 use std::fmt;
 
@@ -138,6 +140,40 @@ impl Default for Sha256Context {
 impl fmt::Debug for Sha256Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Sha256Context")
+    }
+}
+
+/// A SHA-1 digest computed in pieces (the hash of a streamed bill file).
+pub struct Sha1Context(digest::Context);
+
+impl Sha1Context {
+    /// A fresh context.
+    pub fn new() -> Self {
+        Self(digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY))
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The digest.
+    pub fn finish(self) -> [u8; 20] {
+        let mut out = [0u8; 20];
+        out.copy_from_slice(self.0.finish().as_ref());
+        out
+    }
+}
+
+impl Default for Sha1Context {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Sha1Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sha1Context")
     }
 }
 
@@ -709,6 +745,16 @@ pub(crate) mod tests {
         ctx.update(b"hawk.1.payload\n");
         ctx.update(b"text/plain\n");
         assert_eq!(ctx.finish(), sha256(b"hawk.1.payload\ntext/plain\n"));
+    }
+
+    #[test]
+    fn sha1_context_matches_one_shot() {
+        let mut ctx = Sha1Context::new();
+        ctx.update(b"ab");
+        ctx.update(b"");
+        ctx.update(b"c");
+        assert_eq!(ctx.finish(), sha1(b"abc"));
+        assert_eq!(Sha1Context::default().finish(), sha1(b""));
     }
 
     #[test]
