@@ -238,7 +238,7 @@ struct Backend {
 
 enum Kind {
     Sqlite(Arc<Mutex<rusqlite::Connection>>),
-    Postgres(Pool),
+    Postgres(Arc<Pool>),
 }
 
 impl Store {
@@ -251,7 +251,7 @@ impl Store {
                 let conn = blocking(move || open_sqlite(&database)).await??;
                 Kind::Sqlite(Arc::new(Mutex::new(conn)))
             }
-            Database::Postgres(config) => Kind::Postgres(Pool::new(config.clone())),
+            Database::Postgres(config) => Kind::Postgres(Arc::new(Pool::new(config.clone()))),
         };
         let store = Store {
             backend: Arc::new(Backend { database, kind }),
@@ -333,7 +333,18 @@ impl Store {
                 }
             }
             Kind::Postgres(pool) => {
-                record_postgres(pool, &row, &event, &**handler, &self.clock).await
+                let (pool, handler, clock) =
+                    (Arc::clone(pool), Arc::clone(handler), Arc::clone(&self.clock));
+                // A task of its own, so that the transaction finishes even if the provider
+                // hangs up, and a panicking handler is a failure like any other.
+                let work = async move { record_postgres(&pool, &row, &event, &*handler, &clock).await };
+                match tokio::spawn(work).await {
+                    Ok(result) => result,
+                    Err(e) if e.is_panic() => Err(StoreError::Handler(
+                        "the handler panicked; its transaction was rolled back".into(),
+                    )),
+                    Err(e) => Err(StoreError::Database(Box::new(e))),
+                }
             }
         }
     }
