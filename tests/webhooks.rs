@@ -124,9 +124,8 @@ async fn ledger(database: &Database) -> BTreeMap<String, i64> {
 async fn instance<H: Handler<Event>>(database: &Database, handler: H) -> (Receiver<H>, Running) {
     let store = Store::open(database.clone(), clock()).await.unwrap();
     store.migrate(LEDGER_SCHEMA).await.unwrap();
-    let receiver = Receiver::new(store, handler).leshua(leshua::notify::NotificationParser::new(
-        &leshua_config(),
-    ));
+    let receiver = Receiver::new(store, handler)
+        .leshua(leshua::notify::NotificationParser::new(&leshua_config()));
     let server = webhooks::serve(receiver.clone().router(), "127.0.0.1:0")
         .await
         .unwrap();
@@ -153,8 +152,7 @@ fn refund_notification(i: usize) -> (String, String) {
         ("refund_amount", &amount),
         ("status", "11"),
     ];
-    let sign =
-        leshua::auth::notification_sign(&fields, &Secret::new(leshua::SANDBOX_NOTIFY_KEY));
+    let sign = leshua::auth::notification_sign(&fields, &Secret::new(leshua::SANDBOX_NOTIFY_KEY));
     fields.push(("sign", &sign));
     let body: String = fields
         .iter()
@@ -282,13 +280,19 @@ async fn two_receivers_process_each_event_once(database: Database) {
         assert_eq!(reply(r), ACK, "every delivery is acknowledged");
     }
 
-    let (ca, cb) = (a.stats().counts(Provider::Leshua), b.stats().counts(Provider::Leshua));
+    let (ca, cb) = (
+        a.stats().counts(Provider::Leshua),
+        b.stats().counts(Provider::Leshua),
+    );
     assert_eq!(ca.processed + cb.processed, EVENTS as u32, "{ca:?} {cb:?}");
     assert_eq!(
         ca.duplicates + cb.duplicates,
         (EVENTS * (COPIES * 2 - 1)) as u32
     );
-    assert_eq!((ca.failed, cb.failed, ca.rejected, cb.rejected), (0, 0, 0, 0));
+    assert_eq!(
+        (ca.failed, cb.failed, ca.rejected, cb.rejected),
+        (0, 0, 0, 0)
+    );
 
     // Each event's business effect happened exactly once.
     let ledger = ledger(&database).await;
@@ -382,11 +386,8 @@ async fn sqlite_a_crash_between_processing_and_commit_loses_nothing() {
 async fn postgres_a_failed_handler_rolls_back_and_the_redelivery_is_processed_once() {
     let (_, key) = refund_notification(7);
     if let Some(db) = postgres("failed_handler").await {
-        a_failure_rolls_back_and_the_redelivery_is_processed_once(
-            db,
-            Scripted::failing_once(&key),
-        )
-        .await;
+        a_failure_rolls_back_and_the_redelivery_is_processed_once(db, Scripted::failing_once(&key))
+            .await;
     }
 }
 
@@ -489,8 +490,9 @@ async fn postgres_a_second_receiver_waits_for_the_first_commit_and_acknowledges_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_a_receiver_killed_before_commit_loses_nothing_the_waiting_one_processes_it() {
-    let Some((database, replies, [a, b])) =
-        while_b_waits_for_a("killed_before_commit", async |database, a_backend, release| {
+    let Some((database, replies, [a, b])) = while_b_waits_for_a(
+        "killed_before_commit",
+        async |database, a_backend, release| {
             // A's connection dies with its transaction open, as when its process is killed.
             let Database::Postgres(config) = database else {
                 unreachable!()
@@ -503,8 +505,9 @@ async fn postgres_a_receiver_killed_before_commit_loses_nothing_the_waiting_one_
                 .get(0);
             assert!(killed);
             release.add_permits(1);
-        })
-        .await
+        },
+    )
+    .await
     else {
         return;
     };
@@ -524,7 +527,10 @@ async fn postgres_a_receiver_reconnects_after_its_connection_is_killed() {
     };
     let (rx, server) = instance(&database, Ledger).await;
     let http = reqwest::Client::new();
-    assert_eq!(reply(&deliver(&http, &server, &refund_notification(1).0).await), ACK);
+    assert_eq!(
+        reply(&deliver(&http, &server, &refund_notification(1).0).await),
+        ACK
+    );
     let Database::Postgres(config) = &database else {
         unreachable!()
     };

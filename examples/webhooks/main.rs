@@ -82,7 +82,7 @@ use tixpay::wechat_payscore::notify as payscore_notify;
 
 pub(crate) mod store;
 
-use store::{BoxError, Database, Handler, Recorded, Store};
+use store::{BoxError, Database, Handler, Recorded, Store, StoredEvent};
 
 /// Where each provider's notifications go.
 pub(crate) const LIANHE_PATH: &str = "/notify/lianhe";
@@ -145,6 +145,17 @@ impl Event {
             Event::Leshua(n) => n.dedup_key(),
             Event::PayScore(c) => c.dedup_key(),
         }
+    }
+
+    /// The event a row of `webhook_events` holds, read back as the provider crate's type.
+    pub(crate) fn from_stored(row: &StoredEvent) -> Result<Event, BoxError> {
+        let json = row.event.clone();
+        Ok(match row.provider.as_str() {
+            "lianhe" => Event::Lianhe(serde_json::from_value(json)?),
+            "leshua" => Event::Leshua(serde_json::from_value(json)?),
+            "wechat-payscore" => Event::PayScore(Box::new(serde_json::from_value(json)?)),
+            other => return Err(format!("no provider {other}").into()),
+        })
     }
 
     /// The key under the provider's name, for logs.
@@ -571,7 +582,10 @@ async fn run() -> Result<(), BoxError> {
     let any_set = |prefix: &str| {
         std::env::vars_os().any(|(name, _)| name.to_string_lossy().starts_with(prefix))
     };
-    if !["LIANHE_", "LESHUA_", "WECHATPAY_"].into_iter().any(any_set) {
+    if !["LIANHE_", "LESHUA_", "WECHATPAY_"]
+        .into_iter()
+        .any(any_set)
+    {
         return sandbox_demo().await;
     }
     let store = open_store(Database::SqliteFile("webhooks.sqlite3".into())).await?;
@@ -607,9 +621,7 @@ async fn open_store(default: Database) -> Result<Store, BoxError> {
 
 /// A route for each provider with any of its variables set; `Config::from_env` reads them
 /// and names the one that is missing, so a typo stops the server instead of dropping a route.
-fn receiver_from_env<H: Handler<Event>>(
-    mut receiver: Receiver<H>,
-) -> Result<Receiver<H>, Error> {
+fn receiver_from_env<H: Handler<Event>>(mut receiver: Receiver<H>) -> Result<Receiver<H>, Error> {
     use tixpay::{leshua, lianhe, wechat_payscore};
     let set = |prefix: &str| {
         std::env::vars_os().any(|(name, _)| name.to_string_lossy().starts_with(prefix))

@@ -274,7 +274,8 @@ impl Store {
                 let (conn, sql) = (Arc::clone(conn), sql.to_owned());
                 blocking(move || {
                     let mut conn = lock(&conn)?;
-                    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                     tx.execute_batch(&sql)?;
                     tx.commit()?;
                     Ok(())
@@ -283,14 +284,9 @@ impl Store {
             }
             Kind::Postgres(pool) => {
                 let mut client = pool.get().await?;
-                let tx = client.transaction().await?;
-                // Two receivers starting together would race on `CREATE TABLE IF NOT
-                // EXISTS` (PostgreSQL can then fail on its catalog's unique index).
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-                    .await?;
-                tx.batch_execute(sql).await?;
-                tx.commit().await?;
-                Ok(())
+                let result = migrate_postgres(&mut client, sql).await;
+                client.reuse_if(result.is_ok());
+                result
             }
         }
     }
@@ -319,32 +315,25 @@ impl Store {
         };
         match &self.backend.kind {
             Kind::Sqlite(conn) => {
-                let (conn, handler, clock) =
-                    (Arc::clone(conn), Arc::clone(handler), Arc::clone(&self.clock));
+                let (conn, handler, clock) = (
+                    Arc::clone(conn),
+                    Arc::clone(handler),
+                    Arc::clone(&self.clock),
+                );
                 let work = move || record_sqlite(&conn, &row, &event, &*handler, &clock);
-                match tokio::task::spawn_blocking(work).await {
-                    Ok(result) => result,
-                    // The handler panicked: its transaction was rolled back as the stack
-                    // unwound, as if the process had stopped before committing.
-                    Err(e) if e.is_panic() => Err(StoreError::Handler(
-                        "the handler panicked; its transaction was rolled back".into(),
-                    )),
-                    Err(e) => Err(StoreError::Database(Box::new(e))),
-                }
+                joined(tokio::task::spawn_blocking(work).await)
             }
             Kind::Postgres(pool) => {
-                let (pool, handler, clock) =
-                    (Arc::clone(pool), Arc::clone(handler), Arc::clone(&self.clock));
+                let (pool, handler, clock) = (
+                    Arc::clone(pool),
+                    Arc::clone(handler),
+                    Arc::clone(&self.clock),
+                );
                 // A task of its own, so that the transaction finishes even if the provider
                 // hangs up, and a panicking handler is a failure like any other.
-                let work = async move { record_postgres(&pool, &row, &event, &*handler, &clock).await };
-                match tokio::spawn(work).await {
-                    Ok(result) => result,
-                    Err(e) if e.is_panic() => Err(StoreError::Handler(
-                        "the handler panicked; its transaction was rolled back".into(),
-                    )),
-                    Err(e) => Err(StoreError::Database(Box::new(e))),
-                }
+                let work =
+                    async move { record_postgres(&pool, &row, &event, &*handler, &clock).await };
+                joined(tokio::spawn(work).await)
             }
         }
     }
@@ -364,7 +353,8 @@ impl Store {
             Ok(StoredEvent {
                 provider,
                 dedup_key,
-                event: serde_json::from_str(&event).map_err(|e| StoreError::Database(Box::new(e)))?,
+                event: serde_json::from_str(&event)
+                    .map_err(|e| StoreError::Database(Box::new(e)))?,
                 received_at,
                 processed_at,
             })
@@ -390,7 +380,7 @@ impl Store {
                     .collect()
             }
             Kind::Postgres(pool) => {
-                let client = pool.get().await?;
+                let mut client = pool.get().await?;
                 let rows = client
                     .query(
                         "SELECT provider, dedup_key, event, received_at, processed_at
@@ -398,8 +388,10 @@ impl Store {
                          ORDER BY received_at, provider, dedup_key",
                         &[],
                     )
-                    .await?;
-                rows.iter()
+                    .await;
+                client.reuse_if(rows.is_ok());
+                rows?
+                    .iter()
                     .map(|r| {
                         decode(
                             r.try_get(0)?,
@@ -413,6 +405,20 @@ impl Store {
             }
         }
     }
+}
+
+async fn migrate_postgres(
+    client: &mut tokio_postgres::Client,
+    sql: &str,
+) -> Result<(), StoreError> {
+    let tx = client.transaction().await?;
+    // Two receivers starting together would race on `CREATE TABLE IF NOT EXISTS`
+    // (PostgreSQL can then fail on its catalog's unique index): one at a time.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(sql).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Who takes PostgreSQL's migration lock (`pg_advisory_xact_lock`): any fixed number.
@@ -484,6 +490,18 @@ async fn record_postgres<E: Sync, H: Handler<E>>(
     clock: &SharedClock,
 ) -> Result<Recorded, StoreError> {
     let mut client = pool.get().await?;
+    let result = record_on(&mut client, row, event, handler, clock).await;
+    client.reuse_if(result.is_ok());
+    result
+}
+
+async fn record_on<E: Sync, H: Handler<E>>(
+    client: &mut tokio_postgres::Client,
+    row: &Row,
+    event: &E,
+    handler: &H,
+    clock: &SharedClock,
+) -> Result<Recorded, StoreError> {
     let tx = client.transaction().await?;
     // If another receiver's open transaction holds this key, PostgreSQL makes this wait
     // for it: after its commit nothing is inserted (a duplicate), after its rollback the
@@ -493,7 +511,12 @@ async fn record_postgres<E: Sync, H: Handler<E>>(
             "INSERT INTO webhook_events (provider, dedup_key, event, received_at)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (provider, dedup_key) DO NOTHING",
-            &[&row.provider, &row.dedup_key, &row.json, &clock.now_millis()],
+            &[
+                &row.provider,
+                &row.dedup_key,
+                &row.json,
+                &clock.now_millis(),
+            ],
         )
         .await?;
     if inserted == 0 {
@@ -514,6 +537,21 @@ async fn record_postgres<E: Sync, H: Handler<E>>(
     // told to deliver again, and that delivery finds the key (committed) or processes it.
     tx.commit().await?;
     Ok(Recorded::Processed)
+}
+
+/// The result of a task that ran a transaction. A panic there (in the handler) unwound
+/// through the transaction, which rolled it back, as if the process had stopped before
+/// committing.
+fn joined(
+    result: Result<Result<Recorded, StoreError>, tokio::task::JoinError>,
+) -> Result<Recorded, StoreError> {
+    match result {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => Err(StoreError::Handler(
+            "the handler panicked; its transaction was rolled back".into(),
+        )),
+        Err(e) => Err(StoreError::Database(Box::new(e))),
+    }
 }
 
 /// Runs blocking SQLite work off the async runtime's threads.
@@ -579,6 +617,7 @@ impl Pool {
         };
         Ok(Pooled {
             client: Some(client),
+            reuse: true,
             pool: self,
             _permit: permit,
         })
@@ -587,20 +626,33 @@ impl Pool {
 
 struct Pooled<'a> {
     client: Option<tokio_postgres::Client>,
+    reuse: bool,
     pool: &'a Pool,
     _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Pooled<'_> {
+    /// After a failure the connection may be dead without knowing it yet (the server
+    /// ended it, and its goodbye was taken for the answer): close it rather than reuse it.
+    fn reuse_if(&mut self, ok: bool) {
+        self.reuse &= ok;
+    }
 }
 
 impl std::ops::Deref for Pooled<'_> {
     type Target = tokio_postgres::Client;
     fn deref(&self) -> &tokio_postgres::Client {
-        self.client.as_ref().unwrap_or_else(|| unreachable!("taken only on drop"))
+        self.client
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
     }
 }
 
 impl std::ops::DerefMut for Pooled<'_> {
     fn deref_mut(&mut self) -> &mut tokio_postgres::Client {
-        self.client.as_mut().unwrap_or_else(|| unreachable!("taken only on drop"))
+        self.client
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
     }
 }
 
@@ -608,7 +660,8 @@ impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         // A transaction dropped unfinished has queued its ROLLBACK on this connection,
         // which runs before anything the next user sends.
-        if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
+        let reuse = self.reuse;
+        if let Some(client) = self.client.take().filter(|c| reuse && !c.is_closed()) {
             self.pool
                 .idle
                 .lock()
