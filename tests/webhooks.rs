@@ -87,7 +87,7 @@ async fn postgres(name: &str) -> Option<Database> {
     // The schema for this test's tables, and a name to find its sessions by.
     config.options(format!("-c search_path={schema}"));
     config.application_name(&schema);
-    Some(Database::Postgres(config))
+    Some(Database::Postgres(Box::new(config)))
 }
 
 async fn connect(config: &tokio_postgres::Config) -> tokio_postgres::Client {

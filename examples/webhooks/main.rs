@@ -3,8 +3,8 @@
 //! Copy it into your service.
 //!
 //! Each route reads the raw body, hands it with the headers to the provider crate's
-//! notification API (which verifies the signature before any field is read), stores the
-//! event unless its de-duplication key was seen before, and answers exactly what the
+//! notification API (which verifies the signature before any field is read), records and
+//! processes the event unless its de-duplication key was seen before, and answers what the
 //! provider expects: Lianhe the text `success`, LeShua the text `000000`, WeChat Pay
 //! `204 No Content`. Anything else makes the provider deliver again later, which is what
 //! you want when a delivery could not be verified or stored.
@@ -727,8 +727,10 @@ async fn sandbox_demo() -> Result<(), BoxError> {
     payscore_box.settle_callbacks().await;
 
     println!("\nrecorded events:");
-    for event in store.events().await? {
-        println!("  {}/{}", event.provider, event.dedup_key);
+    for row in store.events().await? {
+        // Read back as the provider crate's type, from its JSON.
+        let event = Event::from_stored(&row)?;
+        println!("  {}: {}", event.key(), event.summary());
     }
     let mut ok = true;
     for provider in Provider::ALL {

@@ -81,7 +81,7 @@ pub(crate) enum Database {
     /// with another receiver. For trying things out.
     SqliteMemory,
     /// A PostgreSQL server.
-    Postgres(tokio_postgres::Config),
+    Postgres(Box<tokio_postgres::Config>),
 }
 
 impl fmt::Debug for Database {
@@ -125,7 +125,7 @@ impl Database {
             return Err("the database URL is neither postgres://… nor sqlite:…".into());
         }
         url.parse::<tokio_postgres::Config>()
-            .map(Database::Postgres)
+            .map(|config| Database::Postgres(Box::new(config)))
             .map_err(|_| "the PostgreSQL URL could not be read (its text is not shown)".into())
     }
 
@@ -251,7 +251,7 @@ impl Store {
                 let conn = blocking(move || open_sqlite(&database)).await??;
                 Kind::Sqlite(Arc::new(Mutex::new(conn)))
             }
-            Database::Postgres(config) => Kind::Postgres(Arc::new(Pool::new(config.clone()))),
+            Database::Postgres(config) => Kind::Postgres(Arc::new(Pool::new((**config).clone()))),
         };
         let store = Store {
             backend: Arc::new(Backend { database, kind }),
@@ -295,7 +295,9 @@ impl Store {
     /// transaction, unless that key is already recorded.
     ///
     /// `Ok` is the moment to acknowledge: the event and its effect are committed (or were
-    /// by an earlier delivery). `Err` means nothing of this delivery was committed.
+    /// by an earlier delivery). `Err`: nothing of this delivery was committed — or, when
+    /// the connection broke during `COMMIT`, that is unknown. Either way the provider's
+    /// failure reply is safe: its next delivery is processed, or found recorded.
     pub(crate) async fn record<E, H>(
         &self,
         provider: &str,
