@@ -50,14 +50,29 @@ fn clock() -> SharedClock {
 // ---------------------------------------------------------------------------------------
 // Databases
 
-/// A new SQLite file for one test (an old one from an earlier run is removed).
-fn sqlite_file(name: &str) -> Database {
+/// A new SQLite file for one test, removed (with its WAL files) when the guard drops.
+fn sqlite_file(name: &str) -> (Database, RemoveOnDrop) {
     let path: PathBuf =
         std::env::temp_dir().join(format!("tixpay-webhooks-{}-{name}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    let guard = RemoveOnDrop(path.clone());
+    guard.remove();
+    (Database::SqliteFile(path), guard)
+}
+
+struct RemoveOnDrop(PathBuf);
+
+impl RemoveOnDrop {
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
     }
-    Database::SqliteFile(path)
+}
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        self.remove();
+    }
 }
 
 /// A new, empty schema for one test on the PostgreSQL server the environment names, or
@@ -321,7 +336,8 @@ fn assert_recorded(row: &StoredEvent) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_two_receivers_on_one_file_process_each_event_once() {
-    two_receivers_process_each_event_once(sqlite_file("two_receivers")).await;
+    let (database, _file) = sqlite_file("two_receivers");
+    two_receivers_process_each_event_once(database).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -365,8 +381,9 @@ async fn a_failure_rolls_back_and_the_redelivery_is_processed_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_failed_handler_rolls_back_and_the_redelivery_is_processed_once() {
     let (_, key) = refund_notification(7);
+    let (database, _file) = sqlite_file("failed_handler");
     a_failure_rolls_back_and_the_redelivery_is_processed_once(
-        sqlite_file("failed_handler"),
+        database,
         Scripted::failing_once(&key),
     )
     .await;
@@ -375,8 +392,9 @@ async fn sqlite_a_failed_handler_rolls_back_and_the_redelivery_is_processed_once
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_crash_between_processing_and_commit_loses_nothing() {
     let (_, key) = refund_notification(7);
+    let (database, _file) = sqlite_file("crash");
     a_failure_rolls_back_and_the_redelivery_is_processed_once(
-        sqlite_file("crash"),
+        database,
         Scripted::panicking_once(&key),
     )
     .await;
