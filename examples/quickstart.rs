@@ -20,13 +20,13 @@
 //!    complete with a discount, the user pays, and the `USER_PAID` callback is verified and
 //!    decrypted.
 //!
-//! The receiver is `examples/webhooks.rs`, unchanged. `tests/quickstart.rs` runs this same
+//! The receiver is `examples/webhooks`, unchanged, on an in-memory SQLite database. `tests/quickstart.rs` runs this same
 //! flow, so CI keeps it working. Any failure ends the run with the typed error and a
 //! non-zero exit status.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 #[allow(dead_code)]
-#[path = "webhooks.rs"]
+#[path = "webhooks/main.rs"]
 pub(crate) mod webhooks;
 
 use std::fmt;
@@ -46,7 +46,8 @@ use tixpay::ticket_hawk::sandbox::{SandboxOptions as TicketOptions, TicketSandbo
 use tixpay::wechat_payscore::notify::CallbackEvent;
 use tixpay::wechat_payscore::sandbox::PayScoreSandbox;
 use tixpay::{leshua, lianhe, ticket_hawk, wechat_payscore as payscore};
-use webhooks::{Counts, Event, Inbox, Provider, Receiver, Running};
+use webhooks::store::{Database, Store};
+use webhooks::{Counts, Event, LEDGER_SCHEMA, Ledger, Provider, Receiver, Running, Stats};
 
 /// Why the story stopped.
 #[derive(Debug)]
@@ -219,7 +220,7 @@ struct World {
     leshua_notify_url: String,
     /// When set, the receiver's next answer to Lianhe is lost on the way back.
     lose_next_answer: Arc<AtomicBool>,
-    inbox: Arc<Inbox>,
+    inbox: Inbox,
     lianhe: lianhe::Client,
     leshua: leshua::Client,
     tickets: ticket_hawk::Client,
@@ -241,15 +242,45 @@ struct Purchase {
     total: Fen,
 }
 
-/// The first event in the receiver's inbox that `pick` takes, or a failure naming `what`.
-fn stored<T>(
+/// What our receiver saw: its counts, and the events in its database.
+struct Inbox {
+    stats: Arc<Stats>,
+    store: Store,
+}
+
+impl Inbox {
+    fn counts(&self, provider: Provider) -> Counts {
+        self.stats.counts(provider)
+    }
+
+    /// The recorded events, read back from the database.
+    async fn events(&self, step: &'static str) -> Result<Vec<Event>, Failure> {
+        let rows = self.store.events().await.map_err(|e| {
+            unexpected(
+                step,
+                format!("the receiver's database could not be read: {e}"),
+            )
+        })?;
+        rows.iter()
+            .map(|row| {
+                Event::from_stored(row).map_err(|e| {
+                    unexpected(step, format!("a recorded event could not be read: {e}"))
+                })
+            })
+            .collect()
+    }
+}
+
+/// The first event in the receiver's database that `pick` takes, or a failure naming `what`.
+async fn stored<T>(
     inbox: &Inbox,
     step: &'static str,
     what: &str,
     pick: impl FnMut(Event) -> Option<T>,
 ) -> Result<T, Failure> {
     inbox
-        .events()
+        .events(step)
+        .await?
         .into_iter()
         .find_map(pick)
         .ok_or_else(|| unexpected(step, format!("the receiver stored no {what}")))
@@ -279,9 +310,14 @@ async fn start(story: &mut Story) -> Result<World, Failure> {
     let tickets = ticket_hawk::Client::new(ticket_box.config()).map_err(sandbox)?;
     let payscore = payscore::Client::new(payscore_box.config()).map_err(sandbox)?;
 
-    // Our webhook receiver, exactly as in examples/webhooks.rs. The layer around it can
+    // Our webhook receiver, exactly as in examples/webhooks. The layer around it can
     // make the next Lianhe answer go missing, as when a response is lost on the way back.
-    let receiver = Receiver::new()
+    let database = |e: webhooks::store::StoreError| unexpected(SETUP, format!("database: {e}"));
+    let store = Store::open(Database::SqliteMemory, Arc::new(tixpay::core::SystemClock))
+        .await
+        .map_err(database)?;
+    store.migrate(LEDGER_SCHEMA).await.map_err(database)?;
+    let receiver = Receiver::new(store, Ledger)
         .lianhe(
             lianhe::notify::NotificationParser::new(&lianhe_box.config()),
             lianhe.clone(),
@@ -290,7 +326,10 @@ async fn start(story: &mut Story) -> Result<World, Failure> {
             &leshua_box.config(),
         ))
         .payscore(payscore.clone());
-    let inbox = receiver.inbox();
+    let inbox = Inbox {
+        stats: receiver.stats(),
+        store: receiver.store().clone(),
+    };
     let lose_next_answer = Arc::new(AtomicBool::new(false));
     let armed = Arc::clone(&lose_next_answer);
     let router =
@@ -328,7 +367,7 @@ async fn start(story: &mut Story) -> Result<World, Failure> {
         ),
         (
             "our webhook receiver",
-            "examples/webhooks.rs ",
+            "examples/webhooks    ",
             format!("http://{}", server.addr),
         ),
     ];
@@ -430,7 +469,7 @@ async fn buy_tickets(
         format!("{order_id} is paid (status 2)"),
     );
     leshua_box.settle_notifications().await;
-    for event in inbox.events() {
+    for event in inbox.events(BUY).await? {
         if let Event::Leshua(leshua::notify::Notification::Payment(p)) = &event {
             story.step(
                 "webhook",
@@ -499,7 +538,8 @@ async fn redeem_one(story: &mut Story, world: &World, purchase: &Purchase) -> Re
     let redeemed = stored(inbox, GATE, "snNotify", |e| match e {
         Event::Lianhe(lianhe::notify::Notification::Redeemed(r)) => Some(r),
         _ => None,
-    })?;
+    })
+    .await?;
     story.step(
         "webhook",
         format!(
@@ -626,7 +666,8 @@ async fn cancel_two(
     );
     let lianhe_counts = inbox.counts(Provider::Lianhe);
     let refunds: Vec<_> = inbox
-        .events()
+        .events(CANCEL)
+        .await?
         .into_iter()
         .filter_map(|e| match e {
             Event::Lianhe(lianhe::notify::Notification::Refund(r)) => Some(r),
@@ -750,7 +791,8 @@ async fn refund_money(
     let refund_note = stored(inbox, CANCEL, "LeShua refund notification", |e| match e {
         Event::Leshua(leshua::notify::Notification::Refund(r)) => Some(r),
         _ => None,
-    })?;
+    })
+    .await?;
     story.step(
         "LeShua → webhook",
         format!("refund: {}", deliveries(&reports)),
@@ -983,7 +1025,8 @@ async fn rent_e_bike(
             _ => None,
         },
         _ => None,
-    })?;
+    })
+    .await?;
     story.step(
         "webhook",
         format!(

@@ -93,6 +93,7 @@ async fn the_quickstart_tells_the_whole_story() {
         processed,
         duplicates,
         rejected,
+        failed: 0,
     };
     assert_eq!(
         summary.notifications,
